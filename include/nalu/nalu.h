@@ -1,0 +1,22 @@
+// Everything nalu offers, in one include.
+#pragma once
+
+#include "nalu/error.h"
+#include "nalu/formula.h"
+#include "nalu/regularizer.h"
+#include "nalu/tasks/arithmetic.h"
+#include "nalu/train/config.h"
+#include "nalu/train/record.h"
+#include "nalu/train/trainer.h"
+#include "nalu/units/baselines.h"
+#include "nalu/units/inalu.h"
+#include "nalu/units/nac.h"
+#include "nalu/units/nac_mul.h"
+#include "nalu/units/nalu.h"
+#include "nalu/units/nau.h"
+#include "nalu/units/nmu.h"
+#include "nalu/units/npu.h"
+#include "nalu/units/registry.h"
+#include "nalu/units/stack.h"
+#include "nalu/units/unit.h"
+#include "nalu/version.h"

@@ -1,0 +1,29 @@
+// The regulariser schedule of Madsen & Johansen (ICLR 2020):
+//   lambda(t) = lambda_hat * clip((t - t_start) / (t_end - t_start), 0, 1).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+namespace nalu {
+
+struct RegularizerSchedule {
+  double scale = 0.0;   // lambda_hat
+  int64_t start = 0;    // t_start: lambda is 0 up to here
+  int64_t end = 1;      // t_end: lambda reaches lambda_hat here
+
+  /// lambda(step). A schedule with end <= start is a step function at `start`.
+  double at(int64_t step) const {
+    if (scale == 0.0) return 0.0;
+    if (end <= start) return step >= start ? scale : 0.0;
+    const double ramp = static_cast<double>(step - start) / static_cast<double>(end - start);
+    return scale * std::clamp(ramp, 0.0, 1.0);
+  }
+};
+
+/// Madsen & Johansen's settings (DESIGN.md section 2).
+inline constexpr RegularizerSchedule kNmuSchedule{10.0, 1'000'000, 2'000'000};
+inline constexpr RegularizerSchedule kNauSchedule{0.01, 5'000, 50'000};
+inline constexpr RegularizerSchedule kNoRegularizer{0.0, 0, 1};
+
+}  // namespace nalu

@@ -1,0 +1,107 @@
+// The static arithmetic task (Madsen & Johansen's convention, DESIGN.md section 3): x is drawn
+// uniformly from a range, a and b are sums of two overlapping subsets of x, and the target is
+// a+b, a-b, a*b, a/b, a^2 or sqrt(a). Everything is deterministic from a seed.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nalu {
+
+enum class Operation { kAdd, kSub, kMul, kDiv, kSquare, kSqrt };
+
+/// "add", "sub", "mul", "div", "square", "sqrt".
+const std::vector<std::string>& operation_names();
+Operation parse_operation(const std::string& name);
+std::string operation_name(Operation op);
+/// "a + b", "a · b", ...
+std::string operation_symbol(Operation op);
+
+/// A half-open interval [low, high).
+struct Interval {
+  double low = 0.0;
+  double high = 0.0;
+};
+
+/// A union of intervals to sample from uniformly (by length).
+struct Range {
+  std::vector<Interval> intervals;
+
+  /// Parses "LOW:HIGH" or a union "LOW:HIGH,LOW:HIGH" (e.g. "-6:-2,2:6"); throws nalu::Error.
+  static Range parse(const std::string& text);
+  std::string str() const;  // the same syntax
+  double length() const;
+  double min() const;
+  double max() const;
+  /// Throws nalu::Error (naming `what`) for no intervals, NaN/Inf bounds, or low >= high.
+  void validate(const std::string& what) const;
+};
+
+/// Explicit positions of the two subsets: a = sum x[a_begin, a_end), b = sum x[b_begin, b_end).
+struct Subsets {
+  int64_t a_begin = 0, a_end = 0, b_begin = 0, b_end = 0;
+};
+
+struct ArithmeticTaskOptions {
+  Operation op = Operation::kAdd;
+  int64_t input_size = 100;
+  double subset_ratio = 0.25;   // each subset holds floor(ratio * input_size) elements
+  double overlap_ratio = 0.5;   // the subsets share floor(ratio * subset size) elements
+  Range interpolation{{{1.0, 2.0}}};
+  Range extrapolation{{{2.0, 6.0}}};
+  bool integers = false;        // draw floor(U[low, high)) instead of U[low, high)
+  bool explicit_subsets = false;
+  Subsets subsets;              // used when explicit_subsets
+  int64_t evaluation_size = 10'000;
+  uint64_t seed = 0;            // places the subsets and draws the evaluation sets
+};
+
+struct Batch {
+  torch::Tensor input;   // [B, input_size]
+  torch::Tensor target;  // [B, 1]
+};
+
+/// Validated task with its fixed interpolation and extrapolation evaluation sets.
+///
+/// Example:
+/// ```
+/// nalu::ArithmeticTaskOptions options;
+/// options.op = nalu::Operation::kMul;
+/// nalu::ArithmeticTask task(options);
+/// torch::Generator gen = nalu::make_generator(1);
+/// nalu::Batch batch = task.sample(128, gen);
+/// ```
+class ArithmeticTask {
+ public:
+  explicit ArithmeticTask(ArithmeticTaskOptions options);
+
+  /// A batch from the interpolation (training) range.
+  Batch sample(int64_t batch_size, torch::Generator& generator) const;
+  /// A batch from any range.
+  Batch sample(int64_t batch_size, const Range& range, torch::Generator& generator) const;
+  /// Targets for given inputs [B, input_size] -> [B, 1].
+  torch::Tensor target(const torch::Tensor& input) const;
+
+  const Batch& interpolation_set() const { return interpolation_set_; }
+  const Batch& extrapolation_set() const { return extrapolation_set_; }
+  const ArithmeticTaskOptions& options() const { return options_; }
+  const Subsets& subsets() const { return subsets_; }
+  /// "a = x[25:50], b = x[37:62], y = a · b"
+  std::string describe() const;
+
+ private:
+  ArithmeticTaskOptions options_;
+  Subsets subsets_;
+  Batch interpolation_set_;
+  Batch extrapolation_set_;
+};
+
+/// A CPU generator seeded with `seed`.
+torch::Generator make_generator(uint64_t seed);
+/// A well-mixed seed for stream `stream` of a run seeded `seed` (SplitMix64).
+uint64_t derive_seed(uint64_t seed, uint64_t stream);
+
+}  // namespace nalu

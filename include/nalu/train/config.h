@@ -1,0 +1,77 @@
+// The complete description of one run: task, model, optimiser and training settings. A run is
+// reproducible from this struct alone; records store it in full.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nalu/regularizer.h"
+#include "nalu/tasks/arithmetic.h"
+#include "nalu/units/stack.h"
+
+namespace nalu {
+
+struct ModelConfig {
+  /// One unit name per layer, or a single name for every layer. A multiplicative unit given
+  /// alone (nmu, nac-mul, npu, real-npu) gets its additive partner as first layer (see
+  /// resolve_layers).
+  std::vector<std::string> units{"nalu"};
+  /// Hidden layer sizes; the input size comes from the task and the output size is 1.
+  std::vector<int64_t> hidden{2};
+  UnitSettings settings;
+};
+
+struct OptimizerConfig {
+  std::string name = "adam";  // adam, rmsprop, sgd
+  double learning_rate = 1e-3;
+  double momentum = 0.0;      // rmsprop and sgd
+};
+
+struct TrainingConfig {
+  int64_t iterations = 100'000;
+  int64_t batch_size = 128;
+  int64_t eval_interval = 1'000;
+  /// Replaces every layer's own schedule when set.
+  std::optional<RegularizerSchedule> regularizer;
+  /// iNALU: re-initialise when the interpolation error has not improved for this many
+  /// evaluations while above reinit_threshold (0 disables).
+  int64_t reinit_patience = 10;
+  double reinit_threshold = 1.0;
+  /// Predictions within atol + rtol * |target| count as correct (numpy's isclose).
+  double accuracy_atol = 1e-4;
+  double accuracy_rtol = 1e-4;
+};
+
+struct RunConfig {
+  std::string task = "static";  // static, seed-sum, seed-mul
+  ArithmeticTaskOptions task_options;
+  ModelConfig model;
+  OptimizerConfig optimizer;
+  TrainingConfig training;
+  uint64_t seed = 0;  // drives the dataset, the initialisation and the batches
+
+  /// Layer sizes: input size, hidden sizes, 1.
+  std::vector<int64_t> sizes() const;
+  /// The unit name of every layer after expanding a single name.
+  std::vector<std::string> resolve_layers() const;
+  /// Throws nalu::Error for invalid settings (sizes <= 0, unknown names, ...).
+  void validate() const;
+};
+
+/// Names accepted as RunConfig::task.
+const std::vector<std::string>& task_names();
+
+/// The defaults of a named task:
+///   static   - DESIGN.md section 3: input 100, subsets 25 overlapping by half, U[1,2] -> U[2,6].
+///   seed-sum - 10 inputs from U[0,10), a = x0+..+x3, b = x4+..+x9, y = a+b, NALU 10-2-1, Adam
+///              lr 0.1; extrapolation U[0,100).
+///   seed-mul - two integers from [0,9), y = x0*x1, one NALU 2-1, Adam lr 1e-3, batch 10;
+///              extrapolation: integers from [9,30) (our choice; the seeds give none).
+RunConfig task_preset(const std::string& name);
+
+/// Names accepted as OptimizerConfig::name.
+const std::vector<std::string>& optimizer_names();
+
+}  // namespace nalu

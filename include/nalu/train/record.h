@@ -1,0 +1,31 @@
+// The self-describing JSON record of a run: configuration, version, seed, metrics over time,
+// final and best metrics, the learned formula and timing.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "nalu/train/config.h"
+#include "nalu/train/trainer.h"
+
+namespace nalu {
+
+nlohmann::json config_to_json(const RunConfig& config);
+nlohmann::json evaluation_to_json(const Evaluation& evaluation);
+nlohmann::json formula_to_json(const Formula& formula);
+
+/// A record for a finished run; `status` is "ok".
+nlohmann::json make_record(const RunConfig& config, const TrainResult& result);
+/// A record for a run that stopped with an error (status "diverged" or "error").
+nlohmann::json make_failure_record(const RunConfig& config, const std::string& status,
+                                   const std::string& message);
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory, flushed, then
+/// renamed over `path`, so a reader never sees a partial file. Throws nalu::Error.
+void write_file_atomically(const std::string& path, const std::string& text);
+/// Throws nalu::Error now if `path` could not be written later (missing directory, no
+/// permission), so that a long run does not fail at its end.
+void check_writable(const std::string& path);
+
+}  // namespace nalu

@@ -1,0 +1,68 @@
+// Training one model on one task with LibTorch autograd (the reference "torch" engine): the
+// optimiser, MSE loss, the regulariser schedule, clamping, periodic evaluation on the fixed
+// interpolation and extrapolation sets, model selection at the best interpolation error
+// (Madsen & Johansen) and detection of non-finite values. It reports progress through a
+// callback and never prints.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nalu/formula.h"
+#include "nalu/tasks/arithmetic.h"
+#include "nalu/train/config.h"
+#include "nalu/units/stack.h"
+
+namespace nalu {
+
+struct Evaluation {
+  int64_t step = 0;
+  double train_loss = 0.0;           // MSE of the last training batch (without regulariser)
+  double interpolation_mse = 0.0;
+  double extrapolation_mse = 0.0;
+  double interpolation_accuracy = 0.0;
+  double extrapolation_accuracy = 0.0;
+  double sparsity_error = 0.0;
+};
+
+struct TrainResult {
+  std::vector<Evaluation> history;
+  Evaluation best;    // at the lowest interpolation MSE
+  Evaluation final;   // after the last step
+  Formula best_formula;
+  Formula final_formula;
+  int64_t iterations = 0;
+  int64_t reinitializations = 0;
+  double wall_seconds = 0.0;
+  double iterations_per_second = 0.0;
+};
+
+struct ProgressEvent {
+  int64_t step = 0;
+  int64_t total = 0;
+  double loss = 0.0;
+  double elapsed_seconds = 0.0;
+  const Evaluation* evaluation = nullptr;  // set when this event follows an evaluation
+  bool reinitialized = false;              // an iNALU layer was re-initialised just now
+};
+using ProgressCallback = std::function<void(const ProgressEvent&)>;
+
+/// Evaluates `model` on a batch: MSE and share of predictions within atol + rtol * |target|.
+std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol, double rtol);
+
+/// Trains `model` on `task`. Calls `on_progress` about every `progress_interval` steps and
+/// after every evaluation. Throws NumericalError when the loss or a parameter stops being finite.
+TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
+                        const ProgressCallback& on_progress = {}, int64_t progress_interval = 100);
+
+/// Validates `config`, builds the task and the model from its seed, and trains.
+TrainResult run(const RunConfig& config, const ProgressCallback& on_progress = {});
+
+/// The task and the (untrained) model a config describes, seeded as run() seeds them.
+ArithmeticTask make_task(const RunConfig& config);
+Stack make_model(const RunConfig& config);
+
+}  // namespace nalu

@@ -1,0 +1,71 @@
+// Neural Power Units (Heim, van Gerven & Kruijt, NeurIPS 2020). With a relevance gate g in
+// [0, 1] per input, r = g * (|x| + eps) + (1 - g) and k = g * pi * [x < 0]:
+//   NPU:     y = exp(W_re log r - W_im k) * cos(W_im log r + W_re k)
+//   RealNPU: y = exp(W_re log r) * cos(W_re k)            (W_im = 0)
+// so y = prod_i x_i ^ W_re,ji also for negative x, with real exponents.
+#pragma once
+
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include "nalu/units/unit.h"
+
+namespace nalu {
+
+/// Options for NPU and RealNPU.
+///
+/// Example:
+/// ```
+/// nalu::RealNPU npu(nalu::NPUOptions(2, 1).epsilon(1e-7));
+/// ```
+struct NPUOptions {
+  NPUOptions(int64_t in_features, int64_t out_features)
+      : in_features_(in_features), out_features_(out_features) {}
+  TORCH_ARG(int64_t, in_features);
+  TORCH_ARG(int64_t, out_features);
+  TORCH_ARG(double, epsilon) = 1e-7;
+};
+
+namespace functional {
+/// x:[B,I] W_re,W_im:[O,I] gate:[I] -> y:[B,O]. Pass an undefined W_im for RealNPU.
+torch::Tensor npu(const torch::Tensor& input, const torch::Tensor& w_real,
+                  const torch::Tensor& w_imag, const torch::Tensor& gate, double epsilon);
+}  // namespace functional
+
+/// Shared by NPU and RealNPU: W_re Xavier uniform, W_im zeros, gate 0.5 and clamped to [0, 1];
+/// regulariser mean |parameters| (L1). Source: Heim et al., "Neural Power Units", NeurIPS 2020.
+class NPUImpl : public torch::nn::Cloneable<NPUImpl>, public ArithmeticUnit {
+ public:
+  NPUImpl(int64_t in_features, int64_t out_features, bool real = false)
+      : NPUImpl(NPUOptions(in_features, out_features), real) {}
+  explicit NPUImpl(const NPUOptions& options, bool real = false);
+
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& input) override;
+
+  torch::Tensor regularization_loss(double scale) const override;
+  double sparsity_error() const override;
+  Formula formula() const override;
+  void after_optimizer_step() override;
+  std::string unit_name() const override { return real ? "real-npu" : "npu"; }
+  int64_t in_features() const override { return options.in_features(); }
+  int64_t out_features() const override { return options.out_features(); }
+  NALU_UNIT_MODULE_ACCESS
+
+  NPUOptions options;
+  bool real;
+  torch::Tensor w_real, w_imag, gate;  // w_imag undefined when real
+};
+TORCH_MODULE(NPU);
+
+/// RealNPU: an NPU without imaginary weights.
+class RealNPUImpl : public NPUImpl {
+ public:
+  RealNPUImpl(int64_t in_features, int64_t out_features)
+      : NPUImpl(NPUOptions(in_features, out_features), true) {}
+  explicit RealNPUImpl(const NPUOptions& options) : NPUImpl(options, true) {}
+};
+TORCH_MODULE(RealNPU);
+
+}  // namespace nalu

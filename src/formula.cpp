@@ -1,0 +1,307 @@
+// Building, composing and printing read-back formulas.
+#include "nalu/formula.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+namespace nalu {
+namespace {
+
+std::shared_ptr<Expr> make(Expr::Kind kind) {
+  auto expr = std::make_shared<Expr>();
+  expr->kind = kind;
+  return expr;
+}
+
+bool is_integer(double value) { return std::abs(value - std::round(value)) < 1e-9; }
+
+std::string number(double value) {
+  if (is_integer(value)) return std::to_string(static_cast<long long>(std::llround(value)));
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4g", value);
+  return buffer;
+}
+
+std::string superscript(double exponent) {
+  if (!is_integer(exponent)) return "^" + number(exponent);
+  static const char* kDigits[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+  long long n = std::llround(exponent);
+  std::string digits;
+  for (long long m = std::llabs(n); m > 0 || digits.empty(); m /= 10) {
+    digits = std::string(kDigits[m % 10]) + digits;
+  }
+  return (n < 0 ? std::string("⁻") : std::string()) + digits;
+}
+
+// Precedence: sums bind loosest, then products, then atoms (inputs, constants, calls).
+int precedence(const ExprPtr& expr) {
+  switch (expr->kind) {
+    case Expr::Kind::kSum:
+      return expr->terms.size() == 1 && expr->terms[0].first == 1.0 ? precedence(expr->terms[0].second)
+                                                                     : 0;
+    case Expr::Kind::kGate:
+      return 0;
+    case Expr::Kind::kProduct:
+      return expr->terms.size() == 1 && expr->terms[0].first == 1.0 ? precedence(expr->terms[0].second)
+                                                                     : 1;
+    case Expr::Kind::kConstant:
+      return expr->value < 0 ? 0 : 2;
+    default:
+      return 2;
+  }
+}
+
+std::string render(const ExprPtr& expr, const std::string& prefix);
+
+std::string wrapped(const ExprPtr& expr, const std::string& prefix, int min_precedence) {
+  std::string text = render(expr, prefix);
+  return precedence(expr) < min_precedence ? "(" + text + ")" : text;
+}
+
+std::string render(const ExprPtr& expr, const std::string& prefix) {
+  switch (expr->kind) {
+    case Expr::Kind::kInput:
+      return prefix + std::to_string(expr->input);
+    case Expr::Kind::kConstant:
+      return number(expr->value);
+    case Expr::Kind::kOpaque:
+      return expr->text;
+    case Expr::Kind::kSigmoid:
+      return "σ(" + render(expr->first, prefix) + ")";
+    case Expr::Kind::kSum: {
+      if (expr->terms.empty()) return "0";
+      std::string out;
+      for (const auto& [weight, term] : expr->terms) {
+        const bool constant = term->kind == Expr::Kind::kConstant;
+        const double coefficient = constant ? weight * term->value : weight;
+        const bool negative = coefficient < 0;
+        const double magnitude = std::abs(coefficient);
+        std::string body = constant            ? number(magnitude)
+                           : magnitude == 1.0 ? wrapped(term, prefix, 1)
+                                              : number(magnitude) + "·" + wrapped(term, prefix, 2);
+        if (out.empty()) {
+          out = (negative ? "−" : "") + body;
+        } else {
+          out += negative ? " − " : " + ";
+          out += body;
+        }
+      }
+      return out;
+    }
+    case Expr::Kind::kProduct: {
+      if (expr->terms.empty()) return "1";
+      std::string out;
+      for (const auto& [exponent, factor] : expr->terms) {
+        if (!out.empty()) out += " · ";
+        out += exponent == 1.0 ? wrapped(factor, prefix, 1)
+                               : wrapped(factor, prefix, 2) + superscript(exponent);
+      }
+      return out;
+    }
+    case Expr::Kind::kGate: {
+      const std::string gate = wrapped(expr->gate, prefix, 2);
+      if (expr->gate->kind == Expr::Kind::kConstant) {
+        if (expr->gate->value == 1.0) return render(expr->first, prefix);
+        if (expr->gate->value == 0.0) return render(expr->second, prefix);
+        return gate + "·" + wrapped(expr->first, prefix, 2) + " + " +
+               number(1.0 - expr->gate->value) + "·" + wrapped(expr->second, prefix, 2);
+      }
+      return gate + "·" + wrapped(expr->first, prefix, 2) + " + (1 − " + gate + ")·" +
+             wrapped(expr->second, prefix, 2);
+    }
+  }
+  return "?";
+}
+
+}  // namespace
+
+ExprPtr input_expr(int index) {
+  auto expr = make(Expr::Kind::kInput);
+  expr->input = index;
+  return expr;
+}
+
+ExprPtr constant_expr(double value) {
+  auto expr = make(Expr::Kind::kConstant);
+  expr->value = value;
+  return expr;
+}
+
+namespace {
+
+// Adds weight * term to `out`, flattening nested instances of `kind` (sums into sums, products
+// into products) and merging repeated inputs and constants, so that composed layers read as
+// one simplified expression.
+void accumulate(std::vector<std::pair<double, ExprPtr>>& out, Expr::Kind kind, double weight,
+                const ExprPtr& term) {
+  if (weight == 0.0) return;
+  if (term->kind == kind) {
+    for (const auto& [inner_weight, inner] : term->terms) {
+      accumulate(out, kind, weight * inner_weight, inner);
+    }
+    return;
+  }
+  for (auto& [existing_weight, existing] : out) {
+    const bool same_input = term->kind == Expr::Kind::kInput &&
+                            existing->kind == Expr::Kind::kInput && existing->input == term->input;
+    const bool both_constant = kind == Expr::Kind::kSum && term->kind == Expr::Kind::kConstant &&
+                               existing->kind == Expr::Kind::kConstant;
+    if (same_input) {
+      existing_weight += weight;
+      return;
+    }
+    if (both_constant) {
+      existing = constant_expr(existing_weight * existing->value + weight * term->value);
+      existing_weight = 1.0;
+      return;
+    }
+  }
+  out.emplace_back(weight, term);
+}
+
+ExprPtr collect(Expr::Kind kind, const std::vector<std::pair<double, ExprPtr>>& items) {
+  std::vector<std::pair<double, ExprPtr>> merged;
+  for (const auto& [weight, item] : items) accumulate(merged, kind, weight, item);
+  auto expr = make(kind);
+  for (auto& item : merged) {
+    const bool zero_constant =
+        item.second->kind == Expr::Kind::kConstant && item.second->value == 0.0;
+    if (item.first != 0.0 && !(kind == Expr::Kind::kSum && zero_constant)) {
+      expr->terms.push_back(std::move(item));
+    }
+  }
+  return expr;
+}
+
+}  // namespace
+
+ExprPtr sum_expr(std::vector<std::pair<double, ExprPtr>> terms) {
+  return collect(Expr::Kind::kSum, terms);
+}
+
+ExprPtr product_expr(std::vector<std::pair<double, ExprPtr>> factors) {
+  return collect(Expr::Kind::kProduct, factors);
+}
+
+ExprPtr gate_expr(ExprPtr gate, ExprPtr first, ExprPtr second) {
+  auto expr = make(Expr::Kind::kGate);
+  expr->gate = std::move(gate);
+  expr->first = std::move(first);
+  expr->second = std::move(second);
+  return expr;
+}
+
+ExprPtr sigmoid_expr(ExprPtr argument) {
+  auto expr = make(Expr::Kind::kSigmoid);
+  expr->first = std::move(argument);
+  return expr;
+}
+
+ExprPtr opaque_expr(std::string text) {
+  auto expr = make(Expr::Kind::kOpaque);
+  expr->text = std::move(text);
+  return expr;
+}
+
+ExprPtr substitute(const ExprPtr& expr, const std::vector<ExprPtr>& inputs) {
+  switch (expr->kind) {
+    case Expr::Kind::kInput:
+      if (expr->input < 0 || expr->input >= static_cast<int>(inputs.size())) return expr;
+      return inputs[expr->input];
+    case Expr::Kind::kConstant:
+    case Expr::Kind::kOpaque:
+      return expr;
+    default:
+      break;
+  }
+  // Rebuild through the constructors so that the result is simplified again.
+  std::vector<std::pair<double, ExprPtr>> terms;
+  for (const auto& [weight, term] : expr->terms) terms.emplace_back(weight, substitute(term, inputs));
+  switch (expr->kind) {
+    case Expr::Kind::kSum:
+      return sum_expr(std::move(terms));
+    case Expr::Kind::kProduct:
+      return product_expr(std::move(terms));
+    case Expr::Kind::kGate:
+      return gate_expr(substitute(expr->gate, inputs), substitute(expr->first, inputs),
+                       substitute(expr->second, inputs));
+    case Expr::Kind::kSigmoid:
+      return sigmoid_expr(substitute(expr->first, inputs));
+    default:
+      return expr;
+  }
+}
+
+std::string to_string(const ExprPtr& expr, const std::string& input_prefix) {
+  return render(expr, input_prefix);
+}
+
+std::vector<std::string> Formula::lines(const std::string& input_prefix,
+                                        const std::string& output_prefix) const {
+  std::vector<std::string> out;
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    out.push_back(output_prefix + std::to_string(j) + " = " + to_string(outputs[j], input_prefix));
+  }
+  return out;
+}
+
+std::string Formula::str() const {
+  std::string joined;
+  for (const auto& line : lines()) joined += (joined.empty() ? "" : "; ") + line;
+  return joined;
+}
+
+bool Formula::exact() const { return max_rounding_error <= 1e-6; }
+
+Formula compose(const Formula& inner, const Formula& outer) {
+  Formula result;
+  for (const auto& output : outer.outputs) result.outputs.push_back(substitute(output, inner.outputs));
+  result.max_rounding_error = std::max(inner.max_rounding_error, outer.max_rounding_error);
+  if (std::isnan(inner.max_rounding_error) || std::isnan(outer.max_rounding_error)) {
+    result.max_rounding_error = std::numeric_limits<double>::quiet_NaN();
+  }
+  return result;
+}
+
+std::vector<ExprPtr> read_additive(const std::vector<float>& weight, int out, int in,
+                                   double& max_error, const std::vector<float>* bias) {
+  std::vector<ExprPtr> outputs;
+  for (int j = 0; j < out; ++j) {
+    std::vector<std::pair<double, ExprPtr>> terms;
+    for (int i = 0; i < in; ++i) {
+      const double w = weight[static_cast<size_t>(j) * in + i];
+      const double rounded = std::round(w);
+      max_error = std::max(max_error, std::abs(w - rounded));
+      terms.emplace_back(rounded, input_expr(i));
+    }
+    if (bias != nullptr) {
+      const double b = (*bias)[j];
+      const double rounded = std::round(b);
+      max_error = std::max(max_error, std::abs(b - rounded));
+      terms.emplace_back(1.0, constant_expr(rounded));
+      if (rounded == 0.0) terms.pop_back();
+    }
+    outputs.push_back(sum_expr(std::move(terms)));
+  }
+  return outputs;
+}
+
+std::vector<ExprPtr> read_multiplicative(const std::vector<float>& weight, int out, int in,
+                                         double& max_error) {
+  std::vector<ExprPtr> outputs;
+  for (int j = 0; j < out; ++j) {
+    std::vector<std::pair<double, ExprPtr>> factors;
+    for (int i = 0; i < in; ++i) {
+      const double w = weight[static_cast<size_t>(j) * in + i];
+      const double rounded = std::round(w);
+      max_error = std::max(max_error, std::abs(w - rounded));
+      factors.emplace_back(rounded, input_expr(i));
+    }
+    outputs.push_back(product_expr(std::move(factors)));
+  }
+  return outputs;
+}
+
+}  // namespace nalu

@@ -1,0 +1,12 @@
+// Precompiled header for nalu's targets: LibTorch and the other heavy headers every
+// translation unit would otherwise parse again.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>

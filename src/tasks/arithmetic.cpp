@@ -1,0 +1,251 @@
+// The static arithmetic task.
+#include "nalu/tasks/arithmetic.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "nalu/error.h"
+
+namespace nalu {
+
+namespace {
+
+// Streams of derive_seed(seed, stream) used by the task.
+constexpr uint64_t kPositionsStream = 1;
+constexpr uint64_t kInterpolationSetStream = 2;
+constexpr uint64_t kExtrapolationSetStream = 3;
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+}  // namespace
+
+const std::vector<std::string>& operation_names() {
+  static const std::vector<std::string> kNames = {"add", "sub", "mul", "div", "square", "sqrt"};
+  return kNames;
+}
+
+Operation parse_operation(const std::string& name) {
+  const auto& names = operation_names();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<Operation>(i);
+  }
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw Error("unknown operation '" + name + "' (known: " + known + ")");
+}
+
+std::string operation_name(Operation op) { return operation_names().at(static_cast<size_t>(op)); }
+
+std::string operation_symbol(Operation op) {
+  switch (op) {
+    case Operation::kAdd: return "a + b";
+    case Operation::kSub: return "a − b";
+    case Operation::kMul: return "a · b";
+    case Operation::kDiv: return "a / b";
+    case Operation::kSquare: return "a²";
+    case Operation::kSqrt: return "√a";
+  }
+  return "?";
+}
+
+// ---- Range ----
+
+Range Range::parse(const std::string& text) {
+  Range range;
+  std::stringstream parts(text);
+  std::string part;
+  while (std::getline(parts, part, ',')) {
+    const auto colon = part.find(':', part.empty() || part[0] != '-' ? 0 : 1);
+    if (colon == std::string::npos) {
+      throw Error("range '" + text + "': expected LOW:HIGH[,LOW:HIGH...], e.g. 1:2 or -6:-2,2:6");
+    }
+    Interval interval;
+    try {
+      size_t used = 0;
+      const std::string low = part.substr(0, colon);
+      const std::string high = part.substr(colon + 1);
+      interval.low = std::stod(low, &used);
+      if (used != low.size()) throw std::invalid_argument(low);
+      interval.high = std::stod(high, &used);
+      if (used != high.size()) throw std::invalid_argument(high);
+    } catch (const std::logic_error&) {
+      throw Error("range '" + text + "': '" + part + "' is not LOW:HIGH with two numbers");
+    }
+    range.intervals.push_back(interval);
+  }
+  if (range.intervals.empty()) throw Error("range '" + text + "' is empty");
+  return range;
+}
+
+std::string Range::str() const {
+  std::string out;
+  for (const auto& interval : intervals) {
+    out += (out.empty() ? "" : ",") + format_number(interval.low) + ":" +
+           format_number(interval.high);
+  }
+  return out;
+}
+
+double Range::length() const {
+  double total = 0.0;
+  for (const auto& interval : intervals) total += interval.high - interval.low;
+  return total;
+}
+
+double Range::min() const {
+  double value = INFINITY;
+  for (const auto& interval : intervals) value = std::min(value, interval.low);
+  return value;
+}
+
+double Range::max() const {
+  double value = -INFINITY;
+  for (const auto& interval : intervals) value = std::max(value, interval.high);
+  return value;
+}
+
+void Range::validate(const std::string& what) const {
+  check(!intervals.empty(), what + " range is empty");
+  for (const auto& interval : intervals) {
+    check(std::isfinite(interval.low) && std::isfinite(interval.high),
+          what + " range " + str() + " has a bound that is not a finite number");
+    check(interval.low < interval.high, what + " range " + str() +
+                                            " is empty or reversed (each LOW must be < HIGH)");
+  }
+}
+
+// ---- seeds ----
+
+uint64_t derive_seed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+torch::Generator make_generator(uint64_t seed) {
+  return at::make_generator<at::CPUGeneratorImpl>(seed);
+}
+
+// ---- ArithmeticTask ----
+
+ArithmeticTask::ArithmeticTask(ArithmeticTaskOptions options) : options_(std::move(options)) {
+  const auto& o = options_;
+  check(o.input_size > 0, "task: input size must be positive, got " + std::to_string(o.input_size));
+  check(o.evaluation_size > 0,
+        "task: evaluation size must be positive, got " + std::to_string(o.evaluation_size));
+  o.interpolation.validate("interpolation");
+  o.extrapolation.validate("extrapolation");
+  if (o.op == Operation::kSqrt) {
+    check(o.interpolation.min() >= 0 && o.extrapolation.min() >= 0,
+          "task: sqrt needs non-negative ranges, got interpolation " + o.interpolation.str() +
+              " and extrapolation " + o.extrapolation.str());
+  }
+  if (o.integers) {
+    for (const Range* range : {&o.interpolation, &o.extrapolation}) {
+      for (const auto& interval : range->intervals) {
+        check(std::ceil(interval.low) < interval.high,
+              "task: range " + range->str() + " holds no integer");
+      }
+    }
+  }
+
+  if (o.explicit_subsets) {
+    const auto& s = o.subsets;
+    for (auto [begin, end] : {std::pair{s.a_begin, s.a_end}, std::pair{s.b_begin, s.b_end}}) {
+      check(0 <= begin && begin < end && end <= o.input_size,
+            "task: subset [" + std::to_string(begin) + ", " + std::to_string(end) +
+                ") does not fit an input of size " + std::to_string(o.input_size));
+    }
+    subsets_ = s;
+  } else {
+    check(o.subset_ratio > 0 && o.subset_ratio <= 1,
+          "task: subset ratio must be in (0, 1], got " + format_number(o.subset_ratio));
+    check(o.overlap_ratio >= 0 && o.overlap_ratio < 1,
+          "task: overlap ratio must be in [0, 1), got " + format_number(o.overlap_ratio));
+    const auto subset = static_cast<int64_t>(std::floor(o.subset_ratio * o.input_size));
+    const auto overlap = static_cast<int64_t>(std::floor(o.overlap_ratio * subset));
+    check(subset >= 1, "task: subset ratio " + format_number(o.subset_ratio) +
+                           " of an input of size " + std::to_string(o.input_size) +
+                           " selects no element");
+    const int64_t span = 2 * subset - overlap;
+    check(span <= o.input_size,
+          "task: two subsets of " + std::to_string(subset) + " elements overlapping by " +
+              std::to_string(overlap) + " need " + std::to_string(span) +
+              " inputs, but the input size is " + std::to_string(o.input_size));
+    // The subsets' place is drawn once per dataset seed.
+    auto generator = make_generator(derive_seed(o.seed, kPositionsStream));
+    const int64_t start =
+        torch::randint(0, o.input_size - span + 1, {1}, generator, torch::kLong).item<int64_t>();
+    subsets_ = {start, start + subset, start + subset - overlap, start + span};
+  }
+
+  auto interpolation_generator = make_generator(derive_seed(o.seed, kInterpolationSetStream));
+  auto extrapolation_generator = make_generator(derive_seed(o.seed, kExtrapolationSetStream));
+  interpolation_set_ = sample(o.evaluation_size, o.interpolation, interpolation_generator);
+  extrapolation_set_ = sample(o.evaluation_size, o.extrapolation, extrapolation_generator);
+}
+
+Batch ArithmeticTask::sample(int64_t batch_size, torch::Generator& generator) const {
+  return sample(batch_size, options_.interpolation, generator);
+}
+
+Batch ArithmeticTask::sample(int64_t batch_size, const Range& range,
+                             torch::Generator& generator) const {
+  check(batch_size > 0, "task: batch size must be positive, got " + std::to_string(batch_size));
+  torch::NoGradGuard no_grad;
+  // Uniform over the union: draw a position along the total length, then map it into its
+  // interval.
+  auto u = torch::rand({batch_size, options_.input_size}, generator, torch::kDouble) *
+           range.length();
+  auto x = torch::empty_like(u);
+  double offset = 0.0;
+  auto assigned = torch::zeros_like(u, torch::kBool);
+  for (const auto& interval : range.intervals) {
+    const double width = interval.high - interval.low;
+    auto inside = (u >= offset) & (u < offset + width) & ~assigned;
+    x = torch::where(inside, u - offset + interval.low, x);
+    assigned |= inside;
+    offset += width;
+  }
+  // Rounding can leave u == length: put it at the top of the last interval.
+  x = torch::where(assigned, x, torch::full_like(x, range.intervals.back().high));
+  if (options_.integers) x = x.floor();
+  x = x.to(torch::kFloat);
+  return {x, target(x)};
+}
+
+torch::Tensor ArithmeticTask::target(const torch::Tensor& input) const {
+  torch::NoGradGuard no_grad;
+  const auto x = input.to(torch::kDouble);
+  const auto a = x.slice(1, subsets_.a_begin, subsets_.a_end).sum(1, true);
+  const auto b = x.slice(1, subsets_.b_begin, subsets_.b_end).sum(1, true);
+  torch::Tensor y;
+  switch (options_.op) {
+    case Operation::kAdd: y = a + b; break;
+    case Operation::kSub: y = a - b; break;
+    case Operation::kMul: y = a * b; break;
+    case Operation::kDiv: y = a / b; break;
+    case Operation::kSquare: y = a * a; break;
+    case Operation::kSqrt: y = a.sqrt(); break;
+  }
+  return y.to(input.scalar_type());
+}
+
+std::string ArithmeticTask::describe() const {
+  const auto& s = subsets_;
+  std::string text = "a = sum x[" + std::to_string(s.a_begin) + ":" + std::to_string(s.a_end) + "]";
+  if (options_.op != Operation::kSquare && options_.op != Operation::kSqrt) {
+    text += ", b = sum x[" + std::to_string(s.b_begin) + ":" + std::to_string(s.b_end) + "]";
+  }
+  return text + ", y = " + operation_symbol(options_.op);
+}
+
+}  // namespace nalu

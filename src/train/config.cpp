@@ -1,0 +1,134 @@
+// Run configuration: presets, layer resolution and validation.
+#include "nalu/train/config.h"
+
+#include <cmath>
+
+#include "nalu/error.h"
+#include "nalu/units/baselines.h"
+#include "nalu/units/registry.h"
+
+namespace nalu {
+
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// The additive layer placed before a multiplicative unit named alone, as in Madsen & Johansen's
+// networks (NAU -> NMU, NAC -> NAC-mul).
+const char* additive_partner(const std::string& unit) {
+  if (unit == "nmu" || unit == "npu" || unit == "real-npu") return "nau";
+  if (unit == "nac-mul") return "nac";
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<std::string>& task_names() {
+  static const std::vector<std::string> kNames = {"static", "seed-sum", "seed-mul"};
+  return kNames;
+}
+
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> kNames = {"adam", "rmsprop", "sgd"};
+  return kNames;
+}
+
+std::vector<int64_t> RunConfig::sizes() const {
+  std::vector<int64_t> sizes{task_options.input_size};
+  sizes.insert(sizes.end(), model.hidden.begin(), model.hidden.end());
+  sizes.push_back(1);
+  return sizes;
+}
+
+std::vector<std::string> RunConfig::resolve_layers() const {
+  const size_t depth = model.hidden.size() + 1;
+  if (model.units.size() != 1) return model.units;
+  const std::string& unit = model.units.front();
+  if (unit == "mlp") return {unit};
+  std::vector<std::string> layers(depth, unit);
+  if (const char* partner = additive_partner(unit); partner != nullptr) {
+    for (size_t l = 0; l + 1 < depth; ++l) layers[l] = partner;
+  }
+  return layers;
+}
+
+void RunConfig::validate() const {
+  bool known_task = false;
+  for (const auto& name : task_names()) known_task |= name == task;
+  check(known_task, "unknown task '" + task + "' (known: " + join(task_names()) + ")");
+  check(!model.units.empty(), "model: no unit given");
+  for (const auto& unit : model.units) find_unit(unit);
+  for (auto size : model.hidden) {
+    check(size > 0, "model: hidden sizes must be positive, got " + std::to_string(size));
+  }
+  const size_t depth = model.hidden.size() + 1;
+  check(model.units.size() == 1 || model.units.size() == depth,
+        "model: " + std::to_string(depth) + " layers need 1 or " + std::to_string(depth) +
+            " unit names, got " + std::to_string(model.units.size()));
+  parse_activation(model.settings.mlp_activation);
+  check(model.settings.epsilon >= 0 && std::isfinite(model.settings.epsilon),
+        "model: epsilon must be a finite number >= 0");
+
+  bool known_optimizer = false;
+  for (const auto& name : optimizer_names()) known_optimizer |= name == optimizer.name;
+  check(known_optimizer, "unknown optimizer '" + optimizer.name + "' (known: " +
+                             join(optimizer_names()) + ")");
+  check(optimizer.learning_rate > 0 && std::isfinite(optimizer.learning_rate),
+        "optimizer: learning rate must be a positive number");
+  check(optimizer.momentum >= 0 && optimizer.momentum < 1,
+        "optimizer: momentum must be in [0, 1)");
+
+  check(training.iterations > 0, "training: iterations must be positive, got " +
+                                     std::to_string(training.iterations));
+  check(training.batch_size > 0, "training: batch size must be positive, got " +
+                                     std::to_string(training.batch_size));
+  check(training.eval_interval > 0, "training: evaluation interval must be positive, got " +
+                                        std::to_string(training.eval_interval));
+  if (training.regularizer) {
+    check(training.regularizer->scale >= 0, "training: regulariser scale must be >= 0");
+    check(training.regularizer->start >= 0 && training.regularizer->end >= 0,
+          "training: regulariser start and end must be >= 0");
+  }
+  check(training.reinit_patience >= 0, "training: reinit patience must be >= 0");
+}
+
+RunConfig task_preset(const std::string& name) {
+  RunConfig config;
+  config.task = name;
+  if (name == "static") return config;
+  if (name == "seed-sum") {
+    auto& t = config.task_options;
+    t.op = Operation::kAdd;
+    t.input_size = 10;
+    t.explicit_subsets = true;
+    t.subsets = {0, 4, 4, 10};
+    t.interpolation = Range{{{0.0, 10.0}}};
+    t.extrapolation = Range{{{0.0, 100.0}}};
+    config.model.units = {"nalu"};
+    config.model.hidden = {2};
+    config.optimizer.learning_rate = 0.1;
+    return config;
+  }
+  if (name == "seed-mul") {
+    auto& t = config.task_options;
+    t.op = Operation::kMul;
+    t.input_size = 2;
+    t.integers = true;
+    t.explicit_subsets = true;
+    t.subsets = {0, 1, 1, 2};
+    t.interpolation = Range{{{0.0, 9.0}}};
+    t.extrapolation = Range{{{9.0, 30.0}}};
+    config.model.units = {"nalu"};
+    config.model.hidden = {};
+    config.optimizer.learning_rate = 1e-3;
+    config.training.batch_size = 10;
+    return config;
+  }
+  throw Error("unknown task '" + name + "' (known: " + join(task_names()) + ")");
+}
+
+}  // namespace nalu

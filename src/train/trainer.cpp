@@ -1,0 +1,190 @@
+// The torch engine's training loop.
+#include "nalu/train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "nalu/error.h"
+#include "nalu/units/inalu.h"
+
+namespace nalu {
+
+namespace {
+
+// Streams of derive_seed(config.seed, stream) used by a run (the task uses 1-3).
+constexpr uint64_t kInitializationStream = 10;
+constexpr uint64_t kBatchStream = 11;
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& config,
+                                                        std::vector<torch::Tensor> parameters) {
+  if (config.name == "adam") {
+    return std::make_unique<torch::optim::Adam>(parameters,
+                                                torch::optim::AdamOptions(config.learning_rate));
+  }
+  if (config.name == "rmsprop") {
+    return std::make_unique<torch::optim::RMSprop>(
+        parameters, torch::optim::RMSpropOptions(config.learning_rate).momentum(config.momentum));
+  }
+  if (config.name == "sgd") {
+    return std::make_unique<torch::optim::SGD>(
+        parameters, torch::optim::SGDOptions(config.learning_rate).momentum(config.momentum));
+  }
+  throw Error("unknown optimizer '" + config.name + "'");
+}
+
+std::string describe_non_finite(const torch::Tensor& tensor) {
+  return torch::isnan(tensor).any().item<bool>() ? "NaN" : "infinite";
+}
+
+[[noreturn]] void throw_diverged(StackImpl& model, int64_t step, const torch::Tensor& loss) {
+  torch::NoGradGuard no_grad;
+  for (const auto& item : model.named_parameters()) {
+    if (!torch::isfinite(item.value()).all().item<bool>()) {
+      throw NumericalError(step, item.key(),
+                           "training diverged at step " + std::to_string(step) + ": parameter '" +
+                               item.key() + "' is " + describe_non_finite(item.value()));
+    }
+  }
+  throw NumericalError(step, "loss",
+                       "training diverged at step " + std::to_string(step) + ": the loss is " +
+                           describe_non_finite(loss) +
+                           " while every parameter is finite (the model's output overflowed)");
+}
+
+std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
+  std::vector<INALUImpl*> layers;
+  for (const auto& layer : model.layers()) {
+    if (auto* inalu = dynamic_cast<INALUImpl*>(layer.get())) layers.push_back(inalu);
+  }
+  return layers;
+}
+
+}  // namespace
+
+std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol,
+                                   double rtol) {
+  torch::NoGradGuard no_grad;
+  const auto prediction = model.forward(batch.input);
+  const double mse = torch::mse_loss(prediction, batch.target).item<double>();
+  const auto close = (prediction - batch.target).abs() <= atol + rtol * batch.target.abs();
+  const double accuracy = close.to(torch::kDouble).mean().item<double>();
+  return {mse, accuracy};
+}
+
+ArithmeticTask make_task(const RunConfig& config) {
+  ArithmeticTaskOptions options = config.task_options;
+  options.seed = config.seed;
+  return ArithmeticTask(options);
+}
+
+Stack make_model(const RunConfig& config) {
+  torch::manual_seed(derive_seed(config.seed, kInitializationStream));
+  return make_stack(config.resolve_layers(), config.sizes(), config.model.settings);
+}
+
+TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
+                        const ProgressCallback& on_progress, int64_t progress_interval) {
+  config.validate();
+  check(model.in_features() == task.options().input_size,
+        "model takes " + std::to_string(model.in_features()) + " inputs but the task gives " +
+            std::to_string(task.options().input_size));
+  const auto& training = config.training;
+  const RegularizerSchedule* schedule_override =
+      training.regularizer ? &*training.regularizer : nullptr;
+  auto generator = make_generator(derive_seed(config.seed, kBatchStream));
+  auto optimizer = make_optimizer(config.optimizer, model.parameters());
+  const auto inalu_layers = reinitializable_layers(model);
+
+  TrainResult result;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  double last_loss = NAN;
+  bool have_best = false;
+  int64_t evaluations_since_improvement = 0;
+
+  auto run_evaluation = [&](int64_t step) {
+    Evaluation e;
+    e.step = step;
+    e.train_loss = last_loss;
+    std::tie(e.interpolation_mse, e.interpolation_accuracy) = evaluate(
+        model, task.interpolation_set(), training.accuracy_atol, training.accuracy_rtol);
+    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = evaluate(
+        model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
+    e.sparsity_error = model.sparsity_error();
+    result.history.push_back(e);
+    if (!have_best || e.interpolation_mse < result.best.interpolation_mse) {
+      result.best = e;
+      result.best_formula = model.formula();
+      have_best = !std::isnan(e.interpolation_mse);
+      evaluations_since_improvement = 0;
+    } else {
+      ++evaluations_since_improvement;
+    }
+    bool reinitialized = false;
+    if (!inalu_layers.empty() && training.reinit_patience > 0 &&
+        evaluations_since_improvement >= training.reinit_patience &&
+        result.best.interpolation_mse > training.reinit_threshold) {
+      // iNALU's remedy for a stuck run: draw the weights again and restart the optimiser.
+      for (auto* layer : inalu_layers) layer->reinitialize();
+      optimizer = make_optimizer(config.optimizer, model.parameters());
+      evaluations_since_improvement = 0;
+      ++result.reinitializations;
+      reinitialized = true;
+    }
+    if (on_progress) {
+      ProgressEvent event{step, training.iterations, last_loss, elapsed(), &result.history.back(),
+                          reinitialized};
+      on_progress(event);
+    }
+  };
+
+  model.train();
+  run_evaluation(0);
+  for (int64_t step = 1; step <= training.iterations; ++step) {
+    const Batch batch = task.sample(training.batch_size, generator);
+    const auto prediction = model.forward(batch.input);
+    const auto mse = torch::mse_loss(prediction, batch.target);
+    const auto loss = mse + model.scheduled_regularization_loss(step, schedule_override);
+    last_loss = mse.item<double>();
+    if (!std::isfinite(loss.item<double>())) throw_diverged(model, step, loss);
+
+    optimizer->zero_grad();
+    loss.backward();
+    optimizer->step();
+    model.after_optimizer_step();
+
+    if (step % training.eval_interval == 0 || step == training.iterations) {
+      run_evaluation(step);
+    } else if (on_progress && progress_interval > 0 && step % progress_interval == 0) {
+      on_progress(ProgressEvent{step, training.iterations, last_loss, elapsed(), nullptr, false});
+    }
+  }
+  // A parameter may have become non-finite in the very last step.
+  for (const auto& item : model.named_parameters()) {
+    if (!torch::isfinite(item.value()).all().item<bool>()) {
+      throw_diverged(model, training.iterations, torch::full({}, NAN));
+    }
+  }
+
+  result.final = result.history.back();
+  result.final_formula = model.formula();
+  result.iterations = training.iterations;
+  result.wall_seconds = elapsed();
+  result.iterations_per_second =
+      result.wall_seconds > 0 ? static_cast<double>(result.iterations) / result.wall_seconds : 0;
+  return result;
+}
+
+TrainResult run(const RunConfig& config, const ProgressCallback& on_progress) {
+  config.validate();
+  const ArithmeticTask task = make_task(config);
+  Stack model = make_model(config);
+  return train_model(*model, task, config, on_progress);
+}
+
+}  // namespace nalu

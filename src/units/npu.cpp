@@ -1,0 +1,106 @@
+// NPU and RealNPU (Heim, van Gerven & Kruijt, NeurIPS 2020).
+#include "nalu/units/npu.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace nalu {
+
+namespace functional {
+
+torch::Tensor npu(const torch::Tensor& input, const torch::Tensor& w_real,
+                  const torch::Tensor& w_imag, const torch::Tensor& gate, double epsilon) {
+  // r = g (|x| + eps) + (1 - g): an ignored input (g = 0) contributes the factor 1.
+  const auto r = gate * (input.abs() + epsilon) + (1 - gate);
+  // k = g pi [x < 0]: the phase of a negative input.
+  const auto k = gate * M_PI * (input < 0).to(input.scalar_type());
+  const auto log_r = torch::log(r);
+  if (!w_imag.defined()) {
+    return torch::exp(torch::matmul(log_r, w_real.t())) * torch::cos(torch::matmul(k, w_real.t()));
+  }
+  const auto magnitude = torch::exp(torch::matmul(log_r, w_real.t()) - torch::matmul(k, w_imag.t()));
+  const auto phase = torch::matmul(log_r, w_imag.t()) + torch::matmul(k, w_real.t());
+  return magnitude * torch::cos(phase);
+}
+
+}  // namespace functional
+
+NPUImpl::NPUImpl(const NPUOptions& options_, bool real_) : options(options_), real(real_) {
+  detail::check_sizes(options.in_features(), options.out_features(), real ? "real-npu" : "npu");
+  TORCH_CHECK(options.epsilon() >= 0, unit_name(), ": epsilon must be >= 0, got ",
+              options.epsilon());
+  reset();
+}
+
+void NPUImpl::reset() {
+  const auto out = options.out_features();
+  const auto in = options.in_features();
+  w_real = register_parameter("w_real", torch::empty({out, in}));
+  torch::nn::init::xavier_uniform_(w_real);
+  if (!real) {
+    w_imag = register_parameter("w_imag", torch::zeros({out, in}));
+  } else {
+    w_imag = torch::Tensor();
+  }
+  gate = register_parameter("gate", torch::full({in}, 0.5));
+}
+
+void NPUImpl::pretty_print(std::ostream& stream) const {
+  stream << (real ? "nalu::RealNPU" : "nalu::NPU") << "(in_features=" << options.in_features()
+         << ", out_features=" << options.out_features() << ", epsilon=" << options.epsilon()
+         << ")";
+}
+
+torch::Tensor NPUImpl::forward(const torch::Tensor& input) {
+  detail::check_input(input, options.in_features(), real ? "real-npu" : "npu");
+  return functional::npu(input, w_real, w_imag, gate, options.epsilon());
+}
+
+torch::Tensor NPUImpl::regularization_loss(double scale) const {
+  auto total = w_real.abs().sum() + gate.abs().sum();
+  int64_t count = w_real.numel() + gate.numel();
+  if (w_imag.defined()) {
+    total = total + w_imag.abs().sum();
+    count += w_imag.numel();
+  }
+  return scale * total / static_cast<double>(count);
+}
+
+double NPUImpl::sparsity_error() const {
+  torch::NoGradGuard no_grad;
+  double error = std::max(detail::distance_to_integer(w_real),
+                          torch::min(gate, 1 - gate).abs().max().item<double>());
+  if (w_imag.defined()) error = std::max(error, w_imag.abs().max().item<double>());
+  return error;
+}
+
+Formula NPUImpl::formula() const {
+  // y_j = prod_i x_i ^ round(W_re,ji) over the inputs whose gate rounds to 1.
+  const int out = static_cast<int>(options.out_features());
+  const int in = static_cast<int>(options.in_features());
+  Formula formula;
+  auto weight = detail::to_vector(w_real);
+  const auto g = detail::to_vector(gate);
+  for (int i = 0; i < in; ++i) {
+    const double rounded = std::round(g[i]);
+    formula.max_rounding_error = std::max(formula.max_rounding_error, std::abs(g[i] - rounded));
+    if (rounded == 0.0) {
+      for (int j = 0; j < out; ++j) weight[j * in + i] = 0.0f;
+    }
+  }
+  formula.outputs = read_multiplicative(weight, out, in, formula.max_rounding_error);
+  if (w_imag.defined()) {
+    torch::NoGradGuard no_grad;
+    formula.max_rounding_error =
+        std::max(formula.max_rounding_error, w_imag.abs().max().item<double>());
+  }
+  return formula;
+}
+
+void NPUImpl::after_optimizer_step() {
+  torch::NoGradGuard no_grad;
+  gate.clamp_(0.0, 1.0);
+}
+
+}  // namespace nalu

@@ -1,0 +1,73 @@
+// Helpers shared by every unit: input checks, sparsity measures, initialisation.
+#include "nalu/units/unit.h"
+
+#include <torch/torch.h>
+
+#include <limits>
+
+namespace nalu {
+
+torch::Tensor ArithmeticUnit::regularization_loss(double /*scale*/) const {
+  return torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat));
+}
+
+namespace detail {
+
+void check_input(const torch::Tensor& input, int64_t in_features, const char* unit) {
+  TORCH_CHECK(input.defined(), unit, ": expected an input tensor, got an undefined one");
+  TORCH_CHECK(input.dim() == 2, unit, ": expected a 2-D input [batch, ", in_features, "], got ",
+              input.dim(), "-D");
+  TORCH_CHECK(input.size(1) == in_features, unit, ": expected ", in_features,
+              " input features, got ", input.size(1));
+}
+
+void check_sizes(int64_t in_features, int64_t out_features, const char* unit) {
+  TORCH_CHECK(in_features > 0, unit, ": in_features must be positive, got ", in_features);
+  TORCH_CHECK(out_features > 0, unit, ": out_features must be positive, got ", out_features);
+}
+
+double sparsity_error_signed(const torch::Tensor& weight) {
+  torch::NoGradGuard no_grad;
+  if (weight.numel() == 0) return 0.0;
+  const auto magnitude = weight.abs();
+  return torch::min(magnitude, (1 - magnitude).abs()).max().item<double>();
+}
+
+double distance_to_integer(const torch::Tensor& weight) {
+  torch::NoGradGuard no_grad;
+  if (weight.numel() == 0) return 0.0;
+  return (weight - weight.round()).abs().max().item<double>();
+}
+
+std::vector<float> to_vector(const torch::Tensor& tensor) {
+  torch::NoGradGuard no_grad;
+  auto flat = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous().view({-1});
+  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+}
+
+void truncated_normal_(torch::Tensor& tensor, double stddev) {
+  torch::NoGradGuard no_grad;
+  // Redraw the values outside two standard deviations, as tf.truncated_normal does.
+  tensor.normal_(0.0, stddev);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto outside = tensor.abs() > 2 * stddev;
+    if (!outside.any().item<bool>()) return;
+    tensor.masked_scatter_(outside, torch::empty_like(tensor).normal_(0.0, stddev));
+  }
+  tensor.clamp_(-2 * stddev, 2 * stddev);
+}
+
+void initialize(torch::Tensor& tensor, Init init, double truncated_stddev) {
+  torch::NoGradGuard no_grad;
+  switch (init) {
+    case Init::kTruncatedNormal:
+      truncated_normal_(tensor, truncated_stddev);
+      break;
+    case Init::kXavierUniform:
+      torch::nn::init::xavier_uniform_(tensor);
+      break;
+  }
+}
+
+}  // namespace detail
+}  // namespace nalu
