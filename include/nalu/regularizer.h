@@ -21,6 +21,19 @@ struct RegularizerSchedule {
   }
 };
 
+/// The run length the units' default schedules were set for (the field's 5 * 10^6 steps).
+inline constexpr int64_t kReferenceIterations = 5'000'000;
+
+/// `schedule` stretched to a run of `iterations` steps: start and end scale by
+/// iterations / kReferenceIterations, so a short run regularises at the same point of its
+/// course as the paper's runs did.
+inline RegularizerSchedule scaled_to_run(RegularizerSchedule schedule, int64_t iterations) {
+  const double factor = static_cast<double>(iterations) / static_cast<double>(kReferenceIterations);
+  schedule.start = static_cast<int64_t>(static_cast<double>(schedule.start) * factor);
+  schedule.end = static_cast<int64_t>(static_cast<double>(schedule.end) * factor);
+  return schedule;
+}
+
 /// Madsen & Johansen's settings (DESIGN.md section 2).
 inline constexpr RegularizerSchedule kNmuSchedule{10.0, 1'000'000, 2'000'000};
 inline constexpr RegularizerSchedule kNauSchedule{0.01, 5'000, 50'000};

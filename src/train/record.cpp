@@ -67,7 +67,7 @@ nlohmann::json config_to_json(const RunConfig& config) {
     const auto& r = *config.training.regularizer;
     training["regularizer"] = {{"scale", r.scale}, {"start", r.start}, {"end", r.end}};
   } else {
-    training["regularizer"] = "per-unit defaults";
+    training["regularizer"] = "per-unit defaults, scaled to the run length";
   }
   return {
       {"engine", "torch"},
@@ -110,6 +110,10 @@ nlohmann::json formula_to_json(const Formula& formula) {
 nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
   auto history = nlohmann::json::array();
   for (const auto& e : result.history) history.push_back(evaluation_to_json(e));
+  auto schedules = nlohmann::json::array();
+  for (const auto& s : result.schedules) {
+    schedules.push_back({{"scale", s.scale}, {"start", s.start}, {"end", s.end}});
+  }
   return {
       {"nalu_version", kVersion},
       {"kind", "train"},
@@ -121,6 +125,7 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
       {"formula", formula_to_json(result.best_formula)},
       {"final_formula", formula_to_json(result.final_formula)},
       {"reinitializations", result.reinitializations},
+      {"regularizer_schedules", schedules},
       {"history", history},
       {"timing",
        {{"iterations", result.iterations},
@@ -157,8 +162,12 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   const fs::path target(path);
   const fs::path directory = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::random_device random;
-  const fs::path temporary =
-      directory / ("." + target.filename().string() + ".tmp" + std::to_string(random()));
+  // Appending piecewise avoids GCC 12's false -Wstringop-overflow on `"." + std::string`.
+  std::string name(".");
+  name += target.filename().string();
+  name += ".tmp";
+  name += std::to_string(random());
+  const fs::path temporary = directory / name;
   FILE* file = std::fopen(temporary.c_str(), "wb");
   check(file != nullptr, "cannot write '" + temporary.string() + "': " + std::strerror(errno));
   const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size() &&

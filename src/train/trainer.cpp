@@ -64,6 +64,17 @@ std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
 
 }  // namespace
 
+std::vector<RegularizerSchedule> layer_schedules(const StackImpl& model,
+                                                 const TrainingConfig& training) {
+  std::vector<RegularizerSchedule> schedules;
+  for (const auto& layer : model.layers()) {
+    schedules.push_back(training.regularizer
+                            ? *training.regularizer
+                            : scaled_to_run(layer->default_regularizer(), training.iterations));
+  }
+  return schedules;
+}
+
 std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol,
                                    double rtol) {
   torch::NoGradGuard no_grad;
@@ -92,13 +103,12 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
         "model takes " + std::to_string(model.in_features()) + " inputs but the task gives " +
             std::to_string(task.options().input_size));
   const auto& training = config.training;
-  const RegularizerSchedule* schedule_override =
-      training.regularizer ? &*training.regularizer : nullptr;
   auto generator = make_generator(derive_seed(config.seed, kBatchStream));
   auto optimizer = make_optimizer(config.optimizer, model.parameters());
   const auto inalu_layers = reinitializable_layers(model);
 
   TrainResult result;
+  result.schedules = layer_schedules(model, training);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -149,7 +159,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
     const Batch batch = task.sample(training.batch_size, generator);
     const auto prediction = model.forward(batch.input);
     const auto mse = torch::mse_loss(prediction, batch.target);
-    const auto loss = mse + model.scheduled_regularization_loss(step, schedule_override);
+    const auto loss = mse + model.scheduled_regularization_loss(step, result.schedules);
     last_loss = mse.item<double>();
     if (!std::isfinite(loss.item<double>())) throw_diverged(model, step, loss);
 

@@ -60,7 +60,8 @@ void INALUImpl::reinitialize() {
 void INALUImpl::pretty_print(std::ostream& stream) const {
   stream << "nalu::INALU(in_features=" << options.in_features()
          << ", out_features=" << options.out_features() << ", epsilon=" << options.epsilon()
-         << ", omega=" << options.omega() << ")";
+         << ", omega=" << options.omega()
+         << ", regularizer_threshold=" << options.regularizer_threshold() << ")";
 }
 
 torch::Tensor INALUImpl::additive_weight() const {

@@ -103,4 +103,11 @@ void NPUImpl::after_optimizer_step() {
   gate.clamp_(0.0, 1.0);
 }
 
+std::shared_ptr<torch::nn::Module> RealNPUImpl::clone(
+    const torch::optional<torch::Device>& device) const {
+  // Deep-copy as an NPUImpl, then take over its (already independent) parameters.
+  const auto copy = std::dynamic_pointer_cast<NPUImpl>(NPUImpl::clone(device));
+  return std::shared_ptr<RealNPUImpl>(new RealNPUImpl(*copy));
+}
+
 }  // namespace nalu

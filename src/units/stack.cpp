@@ -48,12 +48,14 @@ torch::Tensor StackImpl::regularization_loss(double scale) const {
 }
 
 torch::Tensor StackImpl::scheduled_regularization_loss(
-    int64_t step, const RegularizerSchedule* override_schedule) const {
+    int64_t step, const std::vector<RegularizerSchedule>& schedules) const {
+  check(schedules.size() == layers_.size(),
+        "stack: " + std::to_string(layers_.size()) + " layers need as many schedules, got " +
+            std::to_string(schedules.size()));
   torch::Tensor total = torch::zeros({});
-  for (const auto& layer : layers_) {
-    const auto schedule = override_schedule ? *override_schedule : layer->default_regularizer();
-    const double lambda = schedule.at(step);
-    if (lambda != 0.0) total = total + layer->regularization_loss(lambda);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const double lambda = schedules[l].at(step);
+    if (lambda != 0.0) total = total + layers_[l]->regularization_loss(lambda);
   }
   return total;
 }

@@ -33,7 +33,8 @@ struct TrainingConfig {
   int64_t iterations = 100'000;
   int64_t batch_size = 128;
   int64_t eval_interval = 1'000;
-  /// Replaces every layer's own schedule when set.
+  /// Replaces every layer's own schedule when set. Otherwise each layer uses its unit's
+  /// default_regularizer() stretched to this run's length (scaled_to_run).
   std::optional<RegularizerSchedule> regularizer;
   /// iNALU: re-initialise when the interpolation error has not improved for this many
   /// evaluations while above reinit_threshold (0 disables).

@@ -36,6 +36,7 @@ struct TrainResult {
   Formula final_formula;
   int64_t iterations = 0;
   int64_t reinitializations = 0;
+  std::vector<RegularizerSchedule> schedules;  // the regulariser schedule each layer used
   double wall_seconds = 0.0;
   double iterations_per_second = 0.0;
 };
@@ -49,6 +50,10 @@ struct ProgressEvent {
   bool reinitialized = false;              // an iNALU layer was re-initialised just now
 };
 using ProgressCallback = std::function<void(const ProgressEvent&)>;
+
+/// The regulariser schedule of each layer of `model` for a run configured by `training`.
+std::vector<RegularizerSchedule> layer_schedules(const StackImpl& model,
+                                                 const TrainingConfig& training);
 
 /// Evaluates `model` on a batch: MSE and share of predictions within atol + rtol * |target|.
 std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol, double rtol);

@@ -65,6 +65,14 @@ class RealNPUImpl : public NPUImpl {
   RealNPUImpl(int64_t in_features, int64_t out_features)
       : NPUImpl(NPUOptions(in_features, out_features), true) {}
   explicit RealNPUImpl(const NPUOptions& options) : NPUImpl(options, true) {}
+
+  /// Cloneable<NPUImpl> would return an NPUImpl; containers (Sequential, AnyModule) cast a
+  /// clone back to the holder's type, so the clone must stay a RealNPUImpl.
+  std::shared_ptr<torch::nn::Module> clone(
+      const torch::optional<torch::Device>& device = torch::nullopt) const override;
+
+ private:
+  explicit RealNPUImpl(const NPUImpl& copy) : NPUImpl(copy) {}
 };
 TORCH_MODULE(RealNPU);
 

@@ -29,9 +29,9 @@ class StackImpl : public torch::nn::Module, public ArithmeticUnit {
 
   torch::Tensor forward(const torch::Tensor& input) override;
   torch::Tensor regularization_loss(double scale) const override;
-  /// Sum over layers of lambda_l(step) * R_l, with each layer's own schedule.
-  torch::Tensor scheduled_regularization_loss(int64_t step,
-                                              const RegularizerSchedule* override_schedule) const;
+  /// Sum over layers of lambda_l(step) * R_l with one schedule per layer.
+  torch::Tensor scheduled_regularization_loss(
+      int64_t step, const std::vector<RegularizerSchedule>& schedules) const;
   double sparsity_error() const override;
   Formula formula() const override;
   void after_optimizer_step() override;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine: install dependencies, build, then
+#   run.sh demo   run the main job (scripts/demo.sh)
+#   run.sh test   run the whole test suite with ctest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-demo}
+case "$what" in
+  demo|test) ;;
+  *) echo "usage: scripts/run.sh demo|test" >&2; exit 2 ;;
+esac
+scripts/install-deps.sh
+scripts/build.sh
+if [ "$what" = demo ]; then
+  scripts/demo.sh
+else
+  ctest --test-dir "${NALU_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
+fi

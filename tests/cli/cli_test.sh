@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Drives the nalu command line as a user would: every bad input gets one line on stderr and a
+# non-zero exit code, nothing already written is lost, and an NMU learns multiplication.
+# Usage: cli_test.sh path/to/nalu
+set -uo pipefail
+nalu=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect_error CODE TEXT ARGS...: exit code CODE, exactly one stderr line containing TEXT.
+expect_error() {
+  local code=$1 text=$2
+  shift 2
+  "$nalu" "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  local lines
+  lines=$(wc -l <"$work/err")
+  if [ "$got" -ne "$code" ]; then
+    fail "nalu $*: exit $got, expected $code"
+  elif [ "$lines" -ne 1 ]; then
+    fail "nalu $*: $lines stderr lines, expected 1: $(cat "$work/err")"
+  elif ! grep -qF -- "$text" "$work/err"; then
+    fail "nalu $*: stderr '$(cat "$work/err")' lacks '$text'"
+  else
+    pass
+  fi
+}
+
+# --- listing ---
+if "$nalu" units | grep -q "^nmu .*Neural Multiplication Unit"; then pass; else fail "units lists nmu"; fi
+if "$nalu" --version | grep -q "^nalu [0-9]"; then pass; else fail "--version"; fi
+
+# --- bad input: one line, exit 2 ---
+quick=(--iterations 10 --eval-size 10 --progress none)
+expect_error 2 "unknown operation 'pow'" train --op pow "${quick[@]}"
+expect_error 2 "unknown unit 'nmv'" train --unit nmv "${quick[@]}"
+expect_error 2 "unknown unit 'foo'" train --unit nau,foo "${quick[@]}"
+expect_error 2 "input size must be positive" train --input-size 0 "${quick[@]}"
+expect_error 2 "but the input size is 4" train --input-size 4 --subset-ratio 0.9 "${quick[@]}"
+expect_error 2 "empty or reversed" train --interpolation 2:1 "${quick[@]}"
+expect_error 2 "is not LOW:HIGH" train --extrapolation 2:six "${quick[@]}"
+expect_error 2 "sqrt needs non-negative ranges" train --op sqrt --interpolation=-1:1 "${quick[@]}"
+expect_error 2 "iterations must be positive" train --iterations 0 --progress none
+expect_error 2 "hidden sizes must be positive" train --hidden 0 "${quick[@]}"
+expect_error 2 "unknown optimizer 'adagrad'" train --optimizer adagrad "${quick[@]}"
+expect_error 2 "unknown task 'dynamic'" train --task dynamic "${quick[@]}"
+expect_error 2 "unknown activation 'swish2'" train --unit mlp --activation swish2 "${quick[@]}"
+expect_error 2 "--no-such-flag" train --no-such-flag
+expect_error 2 "does not exist" train --output "$work/missing/run.json" "${quick[@]}"
+
+# --- nothing already written is lost on bad input ---
+echo "precious" >"$work/run.json"
+expect_error 2 "unknown operation" train --op pow --output "$work/run.json" "${quick[@]}"
+if [ "$(cat "$work/run.json")" = "precious" ]; then pass; else fail "bad input clobbered the output"; fi
+
+# --- divergence: exit 1, one line naming the step; a record says what happened ---
+expect_error 1 "training diverged at step" train --unit linear --optimizer sgd --lr 1e6 \
+  --input-size 10 --iterations 1000 --progress none --output "$work/diverged.json"
+if grep -q '"status": "diverged"' "$work/diverged.json"; then pass; else fail "diverged record"; fi
+
+# --- a record for a good run, and the same seed gives the same record ---
+"$nalu" train --op add --unit nau --input-size 10 --iterations 500 --lr 0.01 --seed 3 \
+  --progress lines --output "$work/a.json" >"$work/out" 2>"$work/err" || fail "good run failed"
+if grep -q '"status": "ok"' "$work/a.json" && grep -q "^step 500/500" "$work/err"; then
+  pass
+else
+  fail "good run: record or progress lines missing"
+fi
+"$nalu" train --op add --unit nau --input-size 10 --iterations 500 --lr 0.01 --seed 3 \
+  --quiet --output "$work/b.json" >/dev/null 2>&1
+if diff <(grep -v seconds "$work/a.json") <(grep -v seconds "$work/b.json") >/dev/null; then
+  pass
+else
+  fail "same seed, different records"
+fi
+
+# --- the issue's acceptance: nalu train learns multiplication with an NMU ---
+"$nalu" train --op mul --unit nmu --input-size 10 --iterations 30000 --seed 1 \
+  --progress none \
+  --output "$work/mul.json" >"$work/out" 2>&1 || fail "NMU run failed"
+# The extrapolation MSE at the best step must be tiny.
+best_extrapolation=$(sed -n 's/^best .*extrapolation MSE \([^,]*\),.*/\1/p' "$work/out")
+if grep -qF "y0 = (x2 + x3) · (x3 + x4)" "$work/out" &&
+   awk -v e="$best_extrapolation" 'BEGIN { exit !(e != "" && e + 0 < 1e-4) }'; then
+  pass
+else
+  fail "NMU did not learn a · b: $(cat "$work/out")"
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,90 @@
+// Records and safe writing.
+#include "nalu/train/record.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "nalu/error.h"
+#include "nalu/version.h"
+#include "test_util.h"
+
+namespace nalu {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() /
+                  ("nalu-record-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                   "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+TEST(Record, HoldsConfigurationMetricsFormulaAndTiming) {
+  RunConfig config;
+  config.task_options.input_size = 6;
+  config.task_options.evaluation_size = 100;
+  config.model.units = {"nau"};
+  config.training.iterations = 20;
+  config.training.eval_interval = 10;
+  config.seed = 42;
+  const TrainResult result = run(config);
+  const auto record = make_record(config, result);
+  EXPECT_EQ(record["nalu_version"], kVersion);
+  EXPECT_EQ(record["status"], "ok");
+  EXPECT_EQ(record["seed"], 42);
+  EXPECT_EQ(record["config"]["task"]["input_size"], 6);
+  EXPECT_EQ(record["config"]["task"]["operation"], "add");
+  EXPECT_EQ(record["config"]["model"]["layers"], nlohmann::json({"nau", "nau"}));
+  EXPECT_EQ(record["config"]["training"]["iterations"], 20);
+  EXPECT_EQ(record["config"]["task"]["interpolation_range"], nlohmann::json::parse("[[1.0, 2.0]]"));
+  EXPECT_EQ(record["history"].size(), 3u);
+  EXPECT_EQ(record["final"]["step"], 20);
+  EXPECT_EQ(record["best"]["interpolation_mse"], result.best.interpolation_mse);
+  EXPECT_EQ(record["formula"]["lines"][0], result.best_formula.lines()[0]);
+  EXPECT_GT(record["timing"]["iterations_per_second"].get<double>(), 0.0);
+  // Round trip through text.
+  EXPECT_EQ(nlohmann::json::parse(record.dump()), record);
+}
+
+TEST(Record, NonFiniteNumbersBecomeNull) {
+  Evaluation e;
+  e.extrapolation_mse = INFINITY;
+  e.sparsity_error = NAN;
+  const auto json = evaluation_to_json(e);
+  EXPECT_TRUE(json["extrapolation_mse"].is_null());
+  EXPECT_TRUE(json["sparsity_error"].is_null());
+  EXPECT_NO_THROW(json.dump());
+}
+
+TEST(WriteFileAtomically, WritesAndReplaces) {
+  TempDir dir;
+  const auto file = dir.path / "run.json";
+  write_file_atomically(file.string(), "first\n");
+  EXPECT_EQ(read(file), "first\n");
+  write_file_atomically(file.string(), "second\n");
+  EXPECT_EQ(read(file), "second\n");
+  // No temporary file is left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 1);
+}
+
+TEST(WriteFileAtomically, ReportsUnwritablePaths) {
+  TempDir dir;
+  EXPECT_THROW_WITH(write_file_atomically((dir.path / "missing" / "run.json").string(), "x"),
+                    "cannot write");
+  EXPECT_THROW_WITH(check_writable((dir.path / "missing" / "run.json").string()),
+                    "does not exist");
+  EXPECT_THROW_WITH(check_writable(dir.path.string()), "is a directory");
+  EXPECT_NO_THROW(check_writable((dir.path / "new.json").string()));
+}
+
+}  // namespace
+}  // namespace nalu
