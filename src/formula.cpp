@@ -1,6 +1,7 @@
 // Building, composing and printing read-back formulas.
 #include "nalu/formula.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -15,17 +16,22 @@ std::shared_ptr<Expr> make(Expr::Kind kind) {
   return expr;
 }
 
-bool is_integer(double value) { return std::abs(value - std::round(value)) < 1e-9; }
+// Integers print digit by digit only while a long long holds them exactly.
+bool is_integer(double value) {
+  return std::abs(value) < 1e15 && std::abs(value - std::round(value)) < 1e-9;
+}
 
 std::string number(double value) {
-  if (is_integer(value)) return std::to_string(static_cast<long long>(std::llround(value)));
+  if (is_integer(value))
+    return std::to_string(static_cast<long long>(std::llround(value)));
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.4g", value);
   return buffer;
 }
 
 std::string superscript(double exponent) {
-  if (!is_integer(exponent)) return "^" + number(exponent);
+  if (!is_integer(exponent))
+    return "^" + number(exponent);
   static const char* kDigits[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
   long long n = std::llround(exponent);
   std::string digits;
@@ -39,13 +45,15 @@ std::string superscript(double exponent) {
 int precedence(const ExprPtr& expr) {
   switch (expr->kind) {
     case Expr::Kind::kSum:
-      return expr->terms.size() == 1 && expr->terms[0].first == 1.0 ? precedence(expr->terms[0].second)
-                                                                     : 0;
+      return expr->terms.size() == 1 && expr->terms[0].first == 1.0
+                 ? precedence(expr->terms[0].second)
+                 : 0;
     case Expr::Kind::kGate:
       return 0;
     case Expr::Kind::kProduct:
-      return expr->terms.size() == 1 && expr->terms[0].first == 1.0 ? precedence(expr->terms[0].second)
-                                                                     : 1;
+      return expr->terms.size() == 1 && expr->terms[0].first == 1.0
+                 ? precedence(expr->terms[0].second)
+                 : 1;
     case Expr::Kind::kConstant:
       return expr->value < 0 ? 0 : 2;
     default:
@@ -71,14 +79,15 @@ std::string render(const ExprPtr& expr, const std::string& prefix) {
     case Expr::Kind::kSigmoid:
       return "σ(" + render(expr->first, prefix) + ")";
     case Expr::Kind::kSum: {
-      if (expr->terms.empty()) return "0";
+      if (expr->terms.empty())
+        return "0";
       std::string out;
       for (const auto& [weight, term] : expr->terms) {
         const bool constant = term->kind == Expr::Kind::kConstant;
         const double coefficient = constant ? weight * term->value : weight;
         const bool negative = coefficient < 0;
         const double magnitude = std::abs(coefficient);
-        std::string body = constant            ? number(magnitude)
+        std::string body = constant           ? number(magnitude)
                            : magnitude == 1.0 ? wrapped(term, prefix, 1)
                                               : number(magnitude) + "·" + wrapped(term, prefix, 2);
         if (out.empty()) {
@@ -91,10 +100,12 @@ std::string render(const ExprPtr& expr, const std::string& prefix) {
       return out;
     }
     case Expr::Kind::kProduct: {
-      if (expr->terms.empty()) return "1";
+      if (expr->terms.empty())
+        return "1";
       std::string out;
       for (const auto& [exponent, factor] : expr->terms) {
-        if (!out.empty()) out += " · ";
+        if (!out.empty())
+          out += " · ";
         out += exponent == 1.0 ? wrapped(factor, prefix, 1)
                                : wrapped(factor, prefix, 2) + superscript(exponent);
       }
@@ -103,8 +114,10 @@ std::string render(const ExprPtr& expr, const std::string& prefix) {
     case Expr::Kind::kGate: {
       const std::string gate = wrapped(expr->gate, prefix, 2);
       if (expr->gate->kind == Expr::Kind::kConstant) {
-        if (expr->gate->value == 1.0) return render(expr->first, prefix);
-        if (expr->gate->value == 0.0) return render(expr->second, prefix);
+        if (expr->gate->value == 1.0)
+          return render(expr->first, prefix);
+        if (expr->gate->value == 0.0)
+          return render(expr->second, prefix);
         return gate + "·" + wrapped(expr->first, prefix, 2) + " + " +
                number(1.0 - expr->gate->value) + "·" + wrapped(expr->second, prefix, 2);
       }
@@ -136,7 +149,8 @@ namespace {
 // one simplified expression.
 void accumulate(std::vector<std::pair<double, ExprPtr>>& out, Expr::Kind kind, double weight,
                 const ExprPtr& term) {
-  if (weight == 0.0) return;
+  if (weight == 0.0)
+    return;
   if (term->kind == kind) {
     for (const auto& [inner_weight, inner] : term->terms) {
       accumulate(out, kind, weight * inner_weight, inner);
@@ -163,7 +177,24 @@ void accumulate(std::vector<std::pair<double, ExprPtr>>& out, Expr::Kind kind, d
 
 ExprPtr collect(Expr::Kind kind, const std::vector<std::pair<double, ExprPtr>>& items) {
   std::vector<std::pair<double, ExprPtr>> merged;
-  for (const auto& [weight, item] : items) accumulate(merged, kind, weight, item);
+  for (const auto& [weight, item] : items)
+    accumulate(merged, kind, weight, item);
+  // A linear form (inputs and constants only) reads in index order, x2 + 2·x3 + x4, with the
+  // constant last; other sums and all products keep the order of their terms.
+  const bool linear =
+      kind == Expr::Kind::kSum && std::all_of(merged.begin(), merged.end(), [](const auto& term) {
+        return term.second->kind == Expr::Kind::kInput ||
+               term.second->kind == Expr::Kind::kConstant;
+      });
+  if (linear) {
+    std::stable_sort(merged.begin(), merged.end(), [](const auto& left, const auto& right) {
+      const bool l = left.second->kind == Expr::Kind::kInput;
+      const bool r = right.second->kind == Expr::Kind::kInput;
+      if (l != r)
+        return l;
+      return l && left.second->input < right.second->input;
+    });
+  }
   auto expr = make(kind);
   for (auto& item : merged) {
     const bool zero_constant =
@@ -208,7 +239,8 @@ ExprPtr opaque_expr(std::string text) {
 ExprPtr substitute(const ExprPtr& expr, const std::vector<ExprPtr>& inputs) {
   switch (expr->kind) {
     case Expr::Kind::kInput:
-      if (expr->input < 0 || expr->input >= static_cast<int>(inputs.size())) return expr;
+      if (expr->input < 0 || expr->input >= static_cast<int>(inputs.size()))
+        return expr;
       return inputs[expr->input];
     case Expr::Kind::kConstant:
     case Expr::Kind::kOpaque:
@@ -218,7 +250,8 @@ ExprPtr substitute(const ExprPtr& expr, const std::vector<ExprPtr>& inputs) {
   }
   // Rebuild through the constructors so that the result is simplified again.
   std::vector<std::pair<double, ExprPtr>> terms;
-  for (const auto& [weight, term] : expr->terms) terms.emplace_back(weight, substitute(term, inputs));
+  for (const auto& [weight, term] : expr->terms)
+    terms.emplace_back(weight, substitute(term, inputs));
   switch (expr->kind) {
     case Expr::Kind::kSum:
       return sum_expr(std::move(terms));
@@ -249,20 +282,32 @@ std::vector<std::string> Formula::lines(const std::string& input_prefix,
 
 std::string Formula::str() const {
   std::string joined;
-  for (const auto& line : lines()) joined += (joined.empty() ? "" : "; ") + line;
+  for (const auto& line : lines()) {
+    if (!joined.empty())
+      joined += "; ";
+    joined += line;
+  }
   return joined;
 }
 
-bool Formula::exact() const { return max_rounding_error <= 1e-6; }
+bool Formula::exact() const {
+  return max_rounding_error <= 1e-6;
+}
 
 Formula compose(const Formula& inner, const Formula& outer) {
   Formula result;
-  for (const auto& output : outer.outputs) result.outputs.push_back(substitute(output, inner.outputs));
+  for (const auto& output : outer.outputs)
+    result.outputs.push_back(substitute(output, inner.outputs));
   result.max_rounding_error = std::max(inner.max_rounding_error, outer.max_rounding_error);
   if (std::isnan(inner.max_rounding_error) || std::isnan(outer.max_rounding_error)) {
     result.max_rounding_error = std::numeric_limits<double>::quiet_NaN();
   }
   return result;
+}
+
+void add_rounding_error(double& max_error, double distance) {
+  if (std::isnan(distance) || distance > max_error)
+    max_error = distance;
 }
 
 std::vector<ExprPtr> read_additive(const std::vector<float>& weight, int out, int in,
@@ -273,15 +318,16 @@ std::vector<ExprPtr> read_additive(const std::vector<float>& weight, int out, in
     for (int i = 0; i < in; ++i) {
       const double w = weight[static_cast<size_t>(j) * in + i];
       const double rounded = std::round(w);
-      max_error = std::max(max_error, std::abs(w - rounded));
+      add_rounding_error(max_error, std::abs(w - rounded));
       terms.emplace_back(rounded, input_expr(i));
     }
     if (bias != nullptr) {
       const double b = (*bias)[j];
       const double rounded = std::round(b);
-      max_error = std::max(max_error, std::abs(b - rounded));
+      add_rounding_error(max_error, std::abs(b - rounded));
       terms.emplace_back(1.0, constant_expr(rounded));
-      if (rounded == 0.0) terms.pop_back();
+      if (rounded == 0.0)
+        terms.pop_back();
     }
     outputs.push_back(sum_expr(std::move(terms)));
   }
@@ -296,7 +342,7 @@ std::vector<ExprPtr> read_multiplicative(const std::vector<float>& weight, int o
     for (int i = 0; i < in; ++i) {
       const double w = weight[static_cast<size_t>(j) * in + i];
       const double rounded = std::round(w);
-      max_error = std::max(max_error, std::abs(w - rounded));
+      add_rounding_error(max_error, std::abs(w - rounded));
       factors.emplace_back(rounded, input_expr(i));
     }
     outputs.push_back(product_expr(std::move(factors)));

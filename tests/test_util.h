@@ -26,9 +26,9 @@ inline std::string error_message(const std::function<void()>& fn) {
 }  // namespace nalu::testing
 
 /// Expects `statement` to throw with a message containing `text`.
-#define EXPECT_THROW_WITH(statement, text)                                               \
-  do {                                                                                   \
+#define EXPECT_THROW_WITH(statement, text)                                                \
+  do {                                                                                    \
     const std::string nalu_message_ = ::nalu::testing::error_message([&] { statement; }); \
-    EXPECT_NE(nalu_message_.find(text), std::string::npos)                               \
-        << "message: '" << nalu_message_ << "' lacks '" << (text) << "'";                \
+    EXPECT_NE(nalu_message_.find(text), std::string::npos)                                \
+        << "message: '" << nalu_message_ << "' lacks '" << (text) << "'";                 \
   } while (0)

@@ -1,7 +1,7 @@
 // nalu: the command-line tool. A thin layer over the library: it parses arguments, shows
 // progress, writes records and turns errors into one line and a non-zero exit code.
-#include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
+#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "bench_command.h"
 #include "nalu/nalu.h"
 #include "progress.h"
 
@@ -20,18 +21,13 @@ using nalu::RunConfig;
 constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  std::string part;
-  while (std::getline(stream, part, separator)) parts.push_back(part);
-  return parts;
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
 }
 
 std::string fmt(double value) {
-  if (std::isnan(value)) return "nan";
+  if (std::isnan(value))
+    return "nan";
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3g", value);
   return buffer;
@@ -56,23 +52,32 @@ struct TrainFlags {
 RunConfig build_config(const TrainFlags& f) {
   RunConfig config = nalu::task_preset(f.task);
   auto& t = config.task_options;
-  if (f.op) t.op = nalu::parse_operation(*f.op);
-  if (f.input_size) t.input_size = *f.input_size;
-  if (f.subset_ratio) t.subset_ratio = *f.subset_ratio;
-  if (f.overlap_ratio) t.overlap_ratio = *f.overlap_ratio;
-  if (f.interpolation) t.interpolation = nalu::Range::parse(*f.interpolation);
-  if (f.extrapolation) t.extrapolation = nalu::Range::parse(*f.extrapolation);
-  if (f.eval_size) t.evaluation_size = *f.eval_size;
+  if (f.op)
+    t.op = nalu::parse_operation(*f.op);
+  if (f.input_size)
+    t.input_size = *f.input_size;
+  if (f.subset_ratio)
+    t.subset_ratio = *f.subset_ratio;
+  if (f.overlap_ratio)
+    t.overlap_ratio = *f.overlap_ratio;
+  if (f.interpolation)
+    t.interpolation = nalu::Range::parse(*f.interpolation);
+  if (f.extrapolation)
+    t.extrapolation = nalu::Range::parse(*f.extrapolation);
+  if (f.eval_size)
+    t.evaluation_size = *f.eval_size;
 
   auto& m = config.model;
-  if (f.units) m.units = split(*f.units, ',');
+  if (f.units)
+    m.units = nalu::split(*f.units, ',');
   if (f.hidden) {
     m.hidden.clear();
-    for (const auto& part : split(*f.hidden, ',')) {
+    for (const auto& part : nalu::split(*f.hidden, ',')) {
       try {
         size_t used = 0;
         m.hidden.push_back(std::stoll(part, &used));
-        if (used != part.size()) throw std::invalid_argument(part);
+        if (used != part.size())
+          throw std::invalid_argument(part);
       } catch (const std::logic_error&) {
         throw nalu::Error("--hidden: '" + part + "' is not a whole number");
       }
@@ -96,20 +101,31 @@ RunConfig build_config(const TrainFlags& f) {
       throw nalu::Error("unknown init '" + *f.init + "' (known: xavier, truncated-normal)");
     }
   }
-  if (f.epsilon) m.settings.epsilon = *f.epsilon;
-  if (f.activation) m.settings.mlp_activation = *f.activation;
-  if (f.nalu_separate_weights) m.settings.nalu_shared_weights = false;
-  if (f.nalu_gate_bias) m.settings.nalu_gate_bias = true;
-  if (f.no_bias) m.settings.linear_bias = false;
+  if (f.epsilon)
+    m.settings.epsilon = *f.epsilon;
+  if (f.activation)
+    m.settings.mlp_activation = *f.activation;
+  if (f.nalu_separate_weights)
+    m.settings.nalu_shared_weights = false;
+  if (f.nalu_gate_bias)
+    m.settings.nalu_gate_bias = true;
+  if (f.no_bias)
+    m.settings.linear_bias = false;
 
-  if (f.optimizer) config.optimizer.name = *f.optimizer;
-  if (f.learning_rate) config.optimizer.learning_rate = *f.learning_rate;
-  if (f.momentum) config.optimizer.momentum = *f.momentum;
+  if (f.optimizer)
+    config.optimizer.name = *f.optimizer;
+  if (f.learning_rate)
+    config.optimizer.learning_rate = *f.learning_rate;
+  if (f.momentum)
+    config.optimizer.momentum = *f.momentum;
 
   auto& tr = config.training;
-  if (f.iterations) tr.iterations = *f.iterations;
-  if (f.batch_size) tr.batch_size = *f.batch_size;
-  if (f.eval_interval) tr.eval_interval = *f.eval_interval;
+  if (f.iterations)
+    tr.iterations = *f.iterations;
+  if (f.batch_size)
+    tr.batch_size = *f.batch_size;
+  if (f.eval_interval)
+    tr.eval_interval = *f.eval_interval;
   if (f.reg_scale || f.reg_start || f.reg_end) {
     nalu::RegularizerSchedule schedule{1.0, 0, 0};
     schedule.scale = f.reg_scale.value_or(1.0);
@@ -142,7 +158,8 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
                   "nalu, nau, nmu, inalu, npu, real-npu, linear, mlp");
   cmd->add_option("--input-size", f.input_size, "Size of the input vector x [100]");
   cmd->add_option("--hidden", f.hidden, "Hidden layer sizes, comma separated [2]");
-  cmd->add_option("--layers", f.layers, "Number of layers; hidden layers take the first hidden size");
+  cmd->add_option("--layers", f.layers,
+                  "Number of layers; hidden layers take the first hidden size");
   cmd->add_option("--subset-ratio", f.subset_ratio, "Share of x summed into a and into b [0.25]");
   cmd->add_option("--overlap-ratio", f.overlap_ratio, "Share of a subset shared by a and b [0.5]");
   cmd->add_option("--interpolation", f.interpolation, "Training range LOW:HIGH[,LOW:HIGH] [1:2]");
@@ -174,23 +191,24 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
 
 int run_train(const TrainFlags& flags) {
   const RunConfig config = build_config(flags);
-  if (!flags.output.empty()) nalu::check_writable(flags.output);
+  if (!flags.output.empty())
+    nalu::check_writable(flags.output);
   const nalu::ArithmeticTask task = nalu::make_task(config);
   nalu::Stack model = nalu::make_model(config);
 
   const auto sizes = config.sizes();
-  std::string size_text;
-  for (auto s : sizes) size_text += (size_text.empty() ? "" : "-") + std::to_string(s);
-  std::string layer_text;
-  for (const auto& l : config.resolve_layers()) layer_text += (layer_text.empty() ? "" : ",") + l;
+  std::vector<std::string> size_names;
+  for (auto s : sizes)
+    size_names.push_back(std::to_string(s));
+  const std::string size_text = nalu::join(size_names, "-");
+  const std::string layer_text = nalu::join(config.resolve_layers(), ",");
   if (!flags.quiet) {
     std::printf("task:  %s: %s; x from %s, extrapolation %s\n", config.task.c_str(),
                 task.describe().c_str(), config.task_options.interpolation.str().c_str(),
                 config.task_options.extrapolation.str().c_str());
     std::printf("model: %s, sizes %s; %s lr %g; %lld iterations, batch %lld; seed %llu\n",
                 layer_text.c_str(), size_text.c_str(), config.optimizer.name.c_str(),
-                config.optimizer.learning_rate,
-                static_cast<long long>(config.training.iterations),
+                config.optimizer.learning_rate, static_cast<long long>(config.training.iterations),
                 static_cast<long long>(config.training.batch_size),
                 static_cast<unsigned long long>(config.seed));
     std::fflush(stdout);
@@ -222,7 +240,8 @@ int run_train(const TrainFlags& flags) {
               fmt(last.extrapolation_mse).c_str());
   std::printf("formula (at best step, max distance from rounded weights %s):\n",
               fmt(result.best_formula.max_rounding_error).c_str());
-  for (const auto& line : result.best_formula.lines()) std::printf("  %s\n", line.c_str());
+  for (const auto& line : result.best_formula.lines())
+    std::printf("  %s\n", line.c_str());
   std::printf("time:  %.1f s, %.0f iterations/s\n", result.wall_seconds,
               result.iterations_per_second);
   if (!flags.output.empty()) {
@@ -249,6 +268,8 @@ int main(int argc, char** argv) {
   app.add_subcommand("units", "List the units with their formulas and sources");
   TrainFlags train_flags;
   add_train_command(app, train_flags);
+  nalu::cli::BenchFlags bench_flags;
+  CLI::App* bench = nalu::cli::add_bench_command(app, bench_flags);
 
   try {
     app.parse(argc, argv);
@@ -264,7 +285,10 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (app.got_subcommand("units")) return run_units();
+    if (app.got_subcommand("units"))
+      return run_units();
+    if (app.got_subcommand(bench))
+      return nalu::cli::run_bench_command(*bench, bench_flags);
     return run_train(train_flags);
   } catch (const nalu::NumericalError& e) {
     std::fprintf(stderr, "nalu: error: %s\n", first_line(e.what()).c_str());

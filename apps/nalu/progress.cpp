@@ -9,15 +9,20 @@
 namespace nalu::cli {
 
 ProgressMode parse_progress_mode(const std::string& text) {
-  if (text == "auto") return ProgressMode::kAuto;
-  if (text == "bar") return ProgressMode::kBar;
-  if (text == "lines") return ProgressMode::kLines;
-  if (text == "none") return ProgressMode::kNone;
+  if (text == "auto")
+    return ProgressMode::kAuto;
+  if (text == "bar")
+    return ProgressMode::kBar;
+  if (text == "lines")
+    return ProgressMode::kLines;
+  if (text == "none")
+    return ProgressMode::kNone;
   throw Error("unknown progress mode '" + text + "' (known: auto, bar, lines, none)");
 }
 
 std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  if (!std::isfinite(seconds) || seconds < 0)
+    return "?";
   const long total = std::lround(seconds);
   char buffer[32];
   if (total >= 3600) {
@@ -38,14 +43,17 @@ ProgressPrinter::ProgressPrinter(ProgressMode mode, std::FILE* stream)
 }
 
 void ProgressPrinter::operator()(const ProgressEvent& event) {
-  if (mode_ == ProgressMode::kBar) draw_bar(event);
-  if (mode_ == ProgressMode::kLines) print_line(event);
+  if (mode_ == ProgressMode::kBar)
+    draw_bar(event);
+  if (mode_ == ProgressMode::kLines)
+    print_line(event);
 }
 
 void ProgressPrinter::draw_bar(const ProgressEvent& event) {
   const auto now = std::chrono::steady_clock::now();
   const bool last = event.step == event.total;
-  if (!last && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  if (!last && now - last_draw_ < std::chrono::milliseconds(100))
+    return;
   last_draw_ = now;
   constexpr int kWidth = 30;
   const double fraction = event.total > 0 ? static_cast<double>(event.step) / event.total : 1.0;
@@ -63,7 +71,8 @@ void ProgressPrinter::draw_bar(const ProgressEvent& event) {
 
 void ProgressPrinter::print_line(const ProgressEvent& event) {
   // One line per evaluation, at most every 5% of the run.
-  if (event.evaluation == nullptr) return;
+  if (event.evaluation == nullptr)
+    return;
   const double fraction = event.total > 0 ? static_cast<double>(event.step) / event.total : 1.0;
   if (event.step != event.total && event.step != 0 && fraction - last_line_fraction_ < 0.05) {
     return;
@@ -75,14 +84,15 @@ void ProgressPrinter::print_line(const ProgressEvent& event) {
                "elapsed %s ETA %s%s\n",
                static_cast<long long>(event.step), static_cast<long long>(event.total),
                100 * fraction, event.evaluation->train_loss, event.evaluation->interpolation_mse,
-               event.evaluation->extrapolation_mse,
-               format_duration(event.elapsed_seconds).c_str(), format_duration(eta).c_str(),
+               event.evaluation->extrapolation_mse, format_duration(event.elapsed_seconds).c_str(),
+               format_duration(eta).c_str(),
                event.reinitialized ? " (re-initialised iNALU weights)" : "");
   std::fflush(stream_);
 }
 
 void ProgressPrinter::finish() {
-  if (bar_open_) std::fprintf(stream_, "\n");
+  if (bar_open_)
+    std::fprintf(stream_, "\n");
   bar_open_ = false;
 }
 

@@ -31,7 +31,8 @@ class NumericalError : public Error {
 
 /// Throws nalu::Error with `message` unless `condition` holds.
 inline void check(bool condition, const std::string& message) {
-  if (!condition) throw Error(message);
+  if (!condition)
+    throw Error(message);
 }
 
 }  // namespace nalu

@@ -18,11 +18,11 @@ using ExprPtr = std::shared_ptr<const Expr>;
 struct Expr {
   enum class Kind { kInput, kConstant, kSum, kProduct, kGate, kSigmoid, kOpaque };
   Kind kind = Kind::kConstant;
-  int input = 0;        // kInput: index into the unit's inputs
-  double value = 0.0;   // kConstant
-  std::string text;     // kOpaque: a name such as "mlp(x)"
+  int input = 0;                                  // kInput: index into the unit's inputs
+  double value = 0.0;                             // kConstant
+  std::string text;                               // kOpaque: a name such as "mlp(x)"
   std::vector<std::pair<double, ExprPtr>> terms;  // kSum, kProduct
-  ExprPtr gate, first, second;                     // kGate; kSigmoid uses `first`
+  ExprPtr gate, first, second;                    // kGate; kSigmoid uses `first`
 };
 
 ExprPtr input_expr(int index);
@@ -58,6 +58,10 @@ struct Formula {
 
 /// The formula of `outer` applied to the outputs of `inner`.
 Formula compose(const Formula& inner, const Formula& outer);
+
+/// max_error = max(max_error, distance), except that NaN (from a non-finite weight) wins and
+/// stays, so that a diverged unit never reads as exact.
+void add_rounding_error(double& max_error, double distance);
 
 /// Reads an additive weight matrix (row-major [out][in]) rounded to the nearest integer:
 /// y_j = sum_i round(W_ji) x_i (+ round(b_j)). Adds to `max_error`.

@@ -4,6 +4,7 @@
 #include "nalu/error.h"
 #include "nalu/formula.h"
 #include "nalu/regularizer.h"
+#include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/train/config.h"
 #include "nalu/train/record.h"

@@ -8,14 +8,16 @@
 namespace nalu {
 
 struct RegularizerSchedule {
-  double scale = 0.0;   // lambda_hat
-  int64_t start = 0;    // t_start: lambda is 0 up to here
-  int64_t end = 1;      // t_end: lambda reaches lambda_hat here
+  double scale = 0.0;  // lambda_hat
+  int64_t start = 0;   // t_start: lambda is 0 up to here
+  int64_t end = 1;     // t_end: lambda reaches lambda_hat here
 
   /// lambda(step). A schedule with end <= start is a step function at `start`.
   double at(int64_t step) const {
-    if (scale == 0.0) return 0.0;
-    if (end <= start) return step >= start ? scale : 0.0;
+    if (scale == 0.0)
+      return 0.0;
+    if (end <= start)
+      return step >= start ? scale : 0.0;
     const double ramp = static_cast<double>(step - start) / static_cast<double>(end - start);
     return scale * std::clamp(ramp, 0.0, 1.0);
   }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "nalu/error.h"
+#include "nalu/strings.h"
 
 namespace nalu {
 
@@ -32,25 +33,27 @@ const std::vector<std::string>& operation_names() {
 }
 
 Operation parse_operation(const std::string& name) {
-  const auto& names = operation_names();
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<Operation>(i);
-  }
-  std::string known;
-  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-  throw Error("unknown operation '" + name + "' (known: " + known + ")");
+  return static_cast<Operation>(find_name(operation_names(), name, "operation"));
 }
 
-std::string operation_name(Operation op) { return operation_names().at(static_cast<size_t>(op)); }
+std::string operation_name(Operation op) {
+  return operation_names().at(static_cast<size_t>(op));
+}
 
 std::string operation_symbol(Operation op) {
   switch (op) {
-    case Operation::kAdd: return "a + b";
-    case Operation::kSub: return "a − b";
-    case Operation::kMul: return "a · b";
-    case Operation::kDiv: return "a / b";
-    case Operation::kSquare: return "a²";
-    case Operation::kSqrt: return "√a";
+    case Operation::kAdd:
+      return "a + b";
+    case Operation::kSub:
+      return "a − b";
+    case Operation::kMul:
+      return "a · b";
+    case Operation::kDiv:
+      return "a / b";
+    case Operation::kSquare:
+      return "a²";
+    case Operation::kSqrt:
+      return "√a";
   }
   return "?";
 }
@@ -72,42 +75,47 @@ Range Range::parse(const std::string& text) {
       const std::string low = part.substr(0, colon);
       const std::string high = part.substr(colon + 1);
       interval.low = std::stod(low, &used);
-      if (used != low.size()) throw std::invalid_argument(low);
+      if (used != low.size())
+        throw std::invalid_argument(low);
       interval.high = std::stod(high, &used);
-      if (used != high.size()) throw std::invalid_argument(high);
+      if (used != high.size())
+        throw std::invalid_argument(high);
     } catch (const std::logic_error&) {
       throw Error("range '" + text + "': '" + part + "' is not LOW:HIGH with two numbers");
     }
     range.intervals.push_back(interval);
   }
-  if (range.intervals.empty()) throw Error("range '" + text + "' is empty");
+  if (range.intervals.empty())
+    throw Error("range '" + text + "' is empty");
   return range;
 }
 
 std::string Range::str() const {
-  std::string out;
+  std::vector<std::string> parts;
   for (const auto& interval : intervals) {
-    out += (out.empty() ? "" : ",") + format_number(interval.low) + ":" +
-           format_number(interval.high);
+    parts.push_back(format_number(interval.low) + ":" + format_number(interval.high));
   }
-  return out;
+  return join(parts, ",");
 }
 
 double Range::length() const {
   double total = 0.0;
-  for (const auto& interval : intervals) total += interval.high - interval.low;
+  for (const auto& interval : intervals)
+    total += interval.high - interval.low;
   return total;
 }
 
 double Range::min() const {
   double value = INFINITY;
-  for (const auto& interval : intervals) value = std::min(value, interval.low);
+  for (const auto& interval : intervals)
+    value = std::min(value, interval.low);
   return value;
 }
 
 double Range::max() const {
   double value = -INFINITY;
-  for (const auto& interval : intervals) value = std::max(value, interval.high);
+  for (const auto& interval : intervals)
+    value = std::max(value, interval.high);
   return value;
 }
 
@@ -116,8 +124,8 @@ void Range::validate(const std::string& what) const {
   for (const auto& interval : intervals) {
     check(std::isfinite(interval.low) && std::isfinite(interval.high),
           what + " range " + str() + " has a bound that is not a finite number");
-    check(interval.low < interval.high, what + " range " + str() +
-                                            " is empty or reversed (each LOW must be < HIGH)");
+    check(interval.low < interval.high,
+          what + " range " + str() + " is empty or reversed (each LOW must be < HIGH)");
   }
 }
 
@@ -203,8 +211,8 @@ Batch ArithmeticTask::sample(int64_t batch_size, const Range& range,
   torch::NoGradGuard no_grad;
   // Uniform over the union: draw a position along the total length, then map it into its
   // interval.
-  auto u = torch::rand({batch_size, options_.input_size}, generator, torch::kDouble) *
-           range.length();
+  auto u =
+      torch::rand({batch_size, options_.input_size}, generator, torch::kDouble) * range.length();
   auto x = torch::empty_like(u);
   double offset = 0.0;
   auto assigned = torch::zeros_like(u, torch::kBool);
@@ -217,7 +225,8 @@ Batch ArithmeticTask::sample(int64_t batch_size, const Range& range,
   }
   // Rounding can leave u == length: put it at the top of the last interval.
   x = torch::where(assigned, x, torch::full_like(x, range.intervals.back().high));
-  if (options_.integers) x = x.floor();
+  if (options_.integers)
+    x = x.floor();
   x = x.to(torch::kFloat);
   return {x, target(x)};
 }
@@ -229,12 +238,24 @@ torch::Tensor ArithmeticTask::target(const torch::Tensor& input) const {
   const auto b = x.slice(1, subsets_.b_begin, subsets_.b_end).sum(1, true);
   torch::Tensor y;
   switch (options_.op) {
-    case Operation::kAdd: y = a + b; break;
-    case Operation::kSub: y = a - b; break;
-    case Operation::kMul: y = a * b; break;
-    case Operation::kDiv: y = a / b; break;
-    case Operation::kSquare: y = a * a; break;
-    case Operation::kSqrt: y = a.sqrt(); break;
+    case Operation::kAdd:
+      y = a + b;
+      break;
+    case Operation::kSub:
+      y = a - b;
+      break;
+    case Operation::kMul:
+      y = a * b;
+      break;
+    case Operation::kDiv:
+      y = a / b;
+      break;
+    case Operation::kSquare:
+      y = a * a;
+      break;
+    case Operation::kSqrt:
+      y = a.sqrt();
+      break;
   }
   return y.to(input.scalar_type());
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nalu/error.h"
+#include "nalu/strings.h"
 #include "nalu/units/baselines.h"
 #include "nalu/units/registry.h"
 
@@ -11,17 +12,13 @@ namespace nalu {
 
 namespace {
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 // The additive layer placed before a multiplicative unit named alone, as in Madsen & Johansen's
 // networks (NAU -> NMU, NAC -> NAC-mul).
 const char* additive_partner(const std::string& unit) {
-  if (unit == "nmu" || unit == "npu" || unit == "real-npu") return "nau";
-  if (unit == "nac-mul") return "nac";
+  if (unit == "nmu" || unit == "npu" || unit == "real-npu")
+    return "nau";
+  if (unit == "nac-mul")
+    return "nac";
   return nullptr;
 }
 
@@ -46,22 +43,24 @@ std::vector<int64_t> RunConfig::sizes() const {
 
 std::vector<std::string> RunConfig::resolve_layers() const {
   const size_t depth = model.hidden.size() + 1;
-  if (model.units.size() != 1) return model.units;
+  if (model.units.size() != 1)
+    return model.units;
   const std::string& unit = model.units.front();
-  if (unit == "mlp") return {unit};
+  if (unit == "mlp")
+    return {unit};
   std::vector<std::string> layers(depth, unit);
   if (const char* partner = additive_partner(unit); partner != nullptr) {
-    for (size_t l = 0; l + 1 < depth; ++l) layers[l] = partner;
+    for (size_t l = 0; l + 1 < depth; ++l)
+      layers[l] = partner;
   }
   return layers;
 }
 
 void RunConfig::validate() const {
-  bool known_task = false;
-  for (const auto& name : task_names()) known_task |= name == task;
-  check(known_task, "unknown task '" + task + "' (known: " + join(task_names()) + ")");
+  find_name(task_names(), task, "task");
   check(!model.units.empty(), "model: no unit given");
-  for (const auto& unit : model.units) find_unit(unit);
+  for (const auto& unit : model.units)
+    find_unit(unit);
   for (auto size : model.hidden) {
     check(size > 0, "model: hidden sizes must be positive, got " + std::to_string(size));
   }
@@ -73,19 +72,15 @@ void RunConfig::validate() const {
   check(model.settings.epsilon >= 0 && std::isfinite(model.settings.epsilon),
         "model: epsilon must be a finite number >= 0");
 
-  bool known_optimizer = false;
-  for (const auto& name : optimizer_names()) known_optimizer |= name == optimizer.name;
-  check(known_optimizer, "unknown optimizer '" + optimizer.name + "' (known: " +
-                             join(optimizer_names()) + ")");
+  find_name(optimizer_names(), optimizer.name, "optimizer");
   check(optimizer.learning_rate > 0 && std::isfinite(optimizer.learning_rate),
         "optimizer: learning rate must be a positive number");
-  check(optimizer.momentum >= 0 && optimizer.momentum < 1,
-        "optimizer: momentum must be in [0, 1)");
+  check(optimizer.momentum >= 0 && optimizer.momentum < 1, "optimizer: momentum must be in [0, 1)");
 
-  check(training.iterations > 0, "training: iterations must be positive, got " +
-                                     std::to_string(training.iterations));
-  check(training.batch_size > 0, "training: batch size must be positive, got " +
-                                     std::to_string(training.batch_size));
+  check(training.iterations > 0,
+        "training: iterations must be positive, got " + std::to_string(training.iterations));
+  check(training.batch_size > 0,
+        "training: batch size must be positive, got " + std::to_string(training.batch_size));
   check(training.eval_interval > 0, "training: evaluation interval must be positive, got " +
                                         std::to_string(training.eval_interval));
   if (training.regularizer) {
@@ -99,7 +94,8 @@ void RunConfig::validate() const {
 RunConfig task_preset(const std::string& name) {
   RunConfig config;
   config.task = name;
-  if (name == "static") return config;
+  if (name == "static")
+    return config;
   if (name == "seed-sum") {
     auto& t = config.task_options;
     t.op = Operation::kAdd;
@@ -128,7 +124,8 @@ RunConfig task_preset(const std::string& name) {
     config.training.batch_size = 10;
     return config;
   }
-  throw Error("unknown task '" + name + "' (known: " + join(task_names()) + ")");
+  find_name(task_names(), name, "task");
+  throw Error("task '" + name + "' has no preset");
 }
 
 }  // namespace nalu

@@ -25,7 +25,8 @@ nlohmann::json number(double value) {
 
 nlohmann::json range_to_json(const Range& range) {
   auto out = nlohmann::json::array();
-  for (const auto& interval : range.intervals) out.push_back({interval.low, interval.high});
+  for (const auto& interval : range.intervals)
+    out.push_back({interval.low, interval.high});
   return out;
 }
 
@@ -109,7 +110,8 @@ nlohmann::json formula_to_json(const Formula& formula) {
 
 nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
   auto history = nlohmann::json::array();
-  for (const auto& e : result.history) history.push_back(evaluation_to_json(e));
+  for (const auto& e : result.history)
+    history.push_back(evaluation_to_json(e));
   auto schedules = nlohmann::json::array();
   for (const auto& s : result.schedules) {
     schedules.push_back({{"scale", s.scale}, {"start", s.start}, {"end", s.end}});
@@ -136,9 +138,8 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
 
 nlohmann::json make_failure_record(const RunConfig& config, const std::string& status,
                                    const std::string& message) {
-  return {{"nalu_version", kVersion}, {"kind", "train"},
-          {"status", status},         {"error", message},
-          {"seed", config.seed},      {"config", config_to_json(config)}};
+  return {{"nalu_version", kVersion}, {"kind", "train"},     {"status", status},
+          {"error", message},         {"seed", config.seed}, {"config", config_to_json(config)}};
 }
 
 void check_writable(const std::string& path) {

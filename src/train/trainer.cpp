@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <mutex>
 
 #include "nalu/error.h"
 #include "nalu/units/inalu.h"
@@ -57,7 +58,8 @@ std::string describe_non_finite(const torch::Tensor& tensor) {
 std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
   std::vector<INALUImpl*> layers;
   for (const auto& layer : model.layers()) {
-    if (auto* inalu = dynamic_cast<INALUImpl*>(layer.get())) layers.push_back(inalu);
+    if (auto* inalu = dynamic_cast<INALUImpl*>(layer.get()))
+      layers.push_back(inalu);
   }
   return layers;
 }
@@ -75,8 +77,7 @@ std::vector<RegularizerSchedule> layer_schedules(const StackImpl& model,
   return schedules;
 }
 
-std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol,
-                                   double rtol) {
+std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol, double rtol) {
   torch::NoGradGuard no_grad;
   const auto prediction = model.forward(batch.input);
   const double mse = torch::mse_loss(prediction, batch.target).item<double>();
@@ -92,6 +93,10 @@ ArithmeticTask make_task(const RunConfig& config) {
 }
 
 Stack make_model(const RunConfig& config) {
+  // LibTorch's initialisers draw from the global generator: seed it and build under one lock so
+  // that models built on parallel threads (nalu bench) get the same weights as alone.
+  static std::mutex global_generator;
+  std::lock_guard<std::mutex> lock(global_generator);
   torch::manual_seed(derive_seed(config.seed, kInitializationStream));
   return make_stack(config.resolve_layers(), config.sizes(), config.model.settings);
 }
@@ -121,10 +126,10 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
     Evaluation e;
     e.step = step;
     e.train_loss = last_loss;
-    std::tie(e.interpolation_mse, e.interpolation_accuracy) = evaluate(
-        model, task.interpolation_set(), training.accuracy_atol, training.accuracy_rtol);
-    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = evaluate(
-        model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
+    std::tie(e.interpolation_mse, e.interpolation_accuracy) =
+        evaluate(model, task.interpolation_set(), training.accuracy_atol, training.accuracy_rtol);
+    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
+        evaluate(model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
     e.sparsity_error = model.sparsity_error();
     result.history.push_back(e);
     if (!have_best || e.interpolation_mse < result.best.interpolation_mse) {
@@ -140,15 +145,16 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
         evaluations_since_improvement >= training.reinit_patience &&
         result.best.interpolation_mse > training.reinit_threshold) {
       // iNALU's remedy for a stuck run: draw the weights again and restart the optimiser.
-      for (auto* layer : inalu_layers) layer->reinitialize();
+      for (auto* layer : inalu_layers)
+        layer->reinitialize();
       optimizer = make_optimizer(config.optimizer, model.parameters());
       evaluations_since_improvement = 0;
       ++result.reinitializations;
       reinitialized = true;
     }
     if (on_progress) {
-      ProgressEvent event{step, training.iterations, last_loss, elapsed(), &result.history.back(),
-                          reinitialized};
+      ProgressEvent event{step,      training.iterations,    last_loss,
+                          elapsed(), &result.history.back(), reinitialized};
       on_progress(event);
     }
   };
@@ -161,7 +167,8 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
     const auto mse = torch::mse_loss(prediction, batch.target);
     const auto loss = mse + model.scheduled_regularization_loss(step, result.schedules);
     last_loss = mse.item<double>();
-    if (!std::isfinite(loss.item<double>())) throw_diverged(model, step, loss);
+    if (!std::isfinite(loss.item<double>()))
+      throw_diverged(model, step, loss);
 
     optimizer->zero_grad();
     loss.backward();

@@ -6,25 +6,20 @@
 #include <limits>
 
 #include "nalu/error.h"
+#include "nalu/strings.h"
 
 namespace nalu {
 
 const std::vector<std::string>& activation_names() {
   static const std::vector<std::string> kNames = {
-      "none",     "elu",   "hardtanh",   "leaky-relu", "log-sigmoid", "prelu",
-      "relu",     "relu6", "rrelu",      "selu",       "sigmoid",     "softplus",
-      "softshrink", "softsign", "tanh", "tanhshrink", "gelu",        "silu"};
+      "none",       "elu",      "hardtanh", "leaky-relu", "log-sigmoid", "prelu",
+      "relu",       "relu6",    "rrelu",    "selu",       "sigmoid",     "softplus",
+      "softshrink", "softsign", "tanh",     "tanhshrink", "gelu",        "silu"};
   return kNames;
 }
 
 Activation parse_activation(const std::string& name) {
-  const auto& names = activation_names();
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<Activation>(i);
-  }
-  std::string known;
-  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-  throw Error("unknown activation '" + name + "' (known: " + known + ")");
+  return static_cast<Activation>(find_name(activation_names(), name, "activation"));
 }
 
 std::string activation_name(Activation activation) {
@@ -34,24 +29,42 @@ std::string activation_name(Activation activation) {
 torch::nn::AnyModule make_activation(Activation activation) {
   namespace nn = torch::nn;
   switch (activation) {
-    case Activation::kNone: return nn::AnyModule(nn::Identity());
-    case Activation::kELU: return nn::AnyModule(nn::ELU());
-    case Activation::kHardtanh: return nn::AnyModule(nn::Hardtanh());
-    case Activation::kLeakyReLU: return nn::AnyModule(nn::LeakyReLU());
-    case Activation::kLogSigmoid: return nn::AnyModule(nn::LogSigmoid());
-    case Activation::kPReLU: return nn::AnyModule(nn::PReLU());
-    case Activation::kReLU: return nn::AnyModule(nn::ReLU());
-    case Activation::kReLU6: return nn::AnyModule(nn::ReLU6());
-    case Activation::kRReLU: return nn::AnyModule(nn::RReLU());
-    case Activation::kSELU: return nn::AnyModule(nn::SELU());
-    case Activation::kSigmoid: return nn::AnyModule(nn::Sigmoid());
-    case Activation::kSoftplus: return nn::AnyModule(nn::Softplus());
-    case Activation::kSoftshrink: return nn::AnyModule(nn::Softshrink());
-    case Activation::kSoftsign: return nn::AnyModule(nn::Softsign());
-    case Activation::kTanh: return nn::AnyModule(nn::Tanh());
-    case Activation::kTanhshrink: return nn::AnyModule(nn::Tanhshrink());
-    case Activation::kGELU: return nn::AnyModule(nn::GELU());
-    case Activation::kSiLU: return nn::AnyModule(nn::SiLU());
+    case Activation::kNone:
+      return nn::AnyModule(nn::Identity());
+    case Activation::kELU:
+      return nn::AnyModule(nn::ELU());
+    case Activation::kHardtanh:
+      return nn::AnyModule(nn::Hardtanh());
+    case Activation::kLeakyReLU:
+      return nn::AnyModule(nn::LeakyReLU());
+    case Activation::kLogSigmoid:
+      return nn::AnyModule(nn::LogSigmoid());
+    case Activation::kPReLU:
+      return nn::AnyModule(nn::PReLU());
+    case Activation::kReLU:
+      return nn::AnyModule(nn::ReLU());
+    case Activation::kReLU6:
+      return nn::AnyModule(nn::ReLU6());
+    case Activation::kRReLU:
+      return nn::AnyModule(nn::RReLU());
+    case Activation::kSELU:
+      return nn::AnyModule(nn::SELU());
+    case Activation::kSigmoid:
+      return nn::AnyModule(nn::Sigmoid());
+    case Activation::kSoftplus:
+      return nn::AnyModule(nn::Softplus());
+    case Activation::kSoftshrink:
+      return nn::AnyModule(nn::Softshrink());
+    case Activation::kSoftsign:
+      return nn::AnyModule(nn::Softsign());
+    case Activation::kTanh:
+      return nn::AnyModule(nn::Tanh());
+    case Activation::kTanhshrink:
+      return nn::AnyModule(nn::Tanhshrink());
+    case Activation::kGELU:
+      return nn::AnyModule(nn::GELU());
+    case Activation::kSiLU:
+      return nn::AnyModule(nn::SiLU());
   }
   throw Error("unknown activation");
 }
@@ -65,8 +78,8 @@ LinearImpl::LinearImpl(const LinearOptions& options_) : options(options_) {
 
 void LinearImpl::reset() {
   // torch::nn::Linear's initialisation: Kaiming uniform weight, U[-1/sqrt(in), 1/sqrt(in)] bias.
-  weight = register_parameter("weight",
-                              torch::empty({options.out_features(), options.in_features()}));
+  weight =
+      register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
   torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
   if (options.bias()) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
@@ -89,7 +102,9 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& input) {
   return torch::nn::functional::linear(input, weight, bias);
 }
 
-double LinearImpl::sparsity_error() const { return detail::sparsity_error_signed(weight); }
+double LinearImpl::sparsity_error() const {
+  return detail::sparsity_error_signed(weight);
+}
 
 Formula LinearImpl::formula() const {
   Formula formula;
@@ -118,8 +133,8 @@ void MLPImpl::reset() {
     layers->push_back(make_activation(options.activation()));
     in = size;
   }
-  layers->push_back(torch::nn::Linear(
-      torch::nn::LinearOptions(in, options.out_features()).bias(options.bias())));
+  layers->push_back(
+      torch::nn::Linear(torch::nn::LinearOptions(in, options.out_features()).bias(options.bias())));
   layers = register_module("layers", layers);
 }
 
@@ -138,7 +153,9 @@ torch::Tensor MLPImpl::forward(const torch::Tensor& input) {
   return layers->forward(input);
 }
 
-double MLPImpl::sparsity_error() const { return std::numeric_limits<double>::quiet_NaN(); }
+double MLPImpl::sparsity_error() const {
+  return std::numeric_limits<double>::quiet_NaN();
+}
 
 Formula MLPImpl::formula() const {
   Formula formula;

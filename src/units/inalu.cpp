@@ -31,8 +31,8 @@ torch::Tensor inalu(const torch::Tensor& input, const torch::Tensor& w_add,
 INALUImpl::INALUImpl(const INALUOptions& options_) : options(options_) {
   detail::check_sizes(options.in_features(), options.out_features(), "inalu");
   TORCH_CHECK(options.epsilon() > 0, "inalu: epsilon must be > 0, got ", options.epsilon());
-  TORCH_CHECK(options.regularizer_threshold() > 0,
-              "inalu: regularizer_threshold must be > 0, got ", options.regularizer_threshold());
+  TORCH_CHECK(options.regularizer_threshold() > 0, "inalu: regularizer_threshold must be > 0, got ",
+              options.regularizer_threshold());
   reset();
 }
 
@@ -104,12 +104,12 @@ Formula INALUImpl::formula() const {
   Formula formula;
   const auto additive =
       read_additive(detail::to_vector(additive_weight()), out, in, formula.max_rounding_error);
-  const auto multiplicative = read_multiplicative(detail::to_vector(multiplicative_weight()),
-                                                  out, in, formula.max_rounding_error);
+  const auto multiplicative = read_multiplicative(detail::to_vector(multiplicative_weight()), out,
+                                                  in, formula.max_rounding_error);
   const auto g = detail::to_vector(torch::sigmoid(gate));
   for (int j = 0; j < out; ++j) {
     const double rounded = std::round(g[j]);
-    formula.max_rounding_error = std::max(formula.max_rounding_error, std::abs(g[j] - rounded));
+    add_rounding_error(formula.max_rounding_error, std::abs(g[j] - rounded));
     formula.outputs.push_back(gate_expr(constant_expr(rounded), additive[j], multiplicative[j]));
   }
   return formula;

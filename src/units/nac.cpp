@@ -35,10 +35,10 @@ void check_nac_options(const NACOptions& options, const char* unit) {
 // Registers W_hat and M_hat [out, in] on `module` and initialises them.
 void reset_nac_parameters(torch::nn::Module& module, const NACOptions& options,
                           torch::Tensor& w_hat, torch::Tensor& m_hat) {
-  w_hat = module.register_parameter(
-      "w_hat", torch::empty({options.out_features(), options.in_features()}));
-  m_hat = module.register_parameter(
-      "m_hat", torch::empty({options.out_features(), options.in_features()}));
+  w_hat = module.register_parameter("w_hat",
+                                    torch::empty({options.out_features(), options.in_features()}));
+  m_hat = module.register_parameter("m_hat",
+                                    torch::empty({options.out_features(), options.in_features()}));
   detail::initialize(w_hat, options.init());
   detail::initialize(m_hat, options.init());
 }
@@ -58,7 +58,9 @@ NACImpl::NACImpl(const NACOptions& options_) : options(options_) {
   reset();
 }
 
-void NACImpl::reset() { reset_nac_parameters(*this, options, w_hat, m_hat); }
+void NACImpl::reset() {
+  reset_nac_parameters(*this, options, w_hat, m_hat);
+}
 
 void NACImpl::pretty_print(std::ostream& stream) const {
   print_nac(stream, "nalu::NAC", options);
@@ -70,9 +72,13 @@ torch::Tensor NACImpl::forward(const torch::Tensor& input) {
   return functional::nac(input, w_hat, m_hat);
 }
 
-torch::Tensor NACImpl::weight() const { return functional::nac_weight(w_hat, m_hat); }
+torch::Tensor NACImpl::weight() const {
+  return functional::nac_weight(w_hat, m_hat);
+}
 
-double NACImpl::sparsity_error() const { return detail::sparsity_error_signed(weight()); }
+double NACImpl::sparsity_error() const {
+  return detail::sparsity_error_signed(weight());
+}
 
 Formula NACImpl::formula() const {
   Formula formula;
@@ -88,7 +94,9 @@ NACMulImpl::NACMulImpl(const NACOptions& options_) : options(options_) {
   reset();
 }
 
-void NACMulImpl::reset() { reset_nac_parameters(*this, options, w_hat, m_hat); }
+void NACMulImpl::reset() {
+  reset_nac_parameters(*this, options, w_hat, m_hat);
+}
 
 void NACMulImpl::pretty_print(std::ostream& stream) const {
   print_nac(stream, "nalu::NACMul", options);
@@ -100,9 +108,13 @@ torch::Tensor NACMulImpl::forward(const torch::Tensor& input) {
   return functional::nac_mul(input, weight(), options.epsilon());
 }
 
-torch::Tensor NACMulImpl::weight() const { return functional::nac_weight(w_hat, m_hat); }
+torch::Tensor NACMulImpl::weight() const {
+  return functional::nac_weight(w_hat, m_hat);
+}
 
-double NACMulImpl::sparsity_error() const { return detail::sparsity_error_signed(weight()); }
+double NACMulImpl::sparsity_error() const {
+  return detail::sparsity_error_signed(weight());
+}
 
 Formula NACMulImpl::formula() const {
   Formula formula;

@@ -16,7 +16,8 @@ torch::Tensor nalu(const torch::Tensor& input, const torch::Tensor& w_add,
   const auto additive = torch::matmul(input, w_add.t());
   const auto multiplicative = nac_mul(input, w_mul, epsilon);
   auto gate_logits = torch::matmul(input, gate_weight.t());
-  if (gate_bias.defined()) gate_logits = gate_logits + gate_bias;
+  if (gate_bias.defined())
+    gate_logits = gate_logits + gate_bias;
   const auto gate = torch::sigmoid(gate_logits);
   return gate * additive + (1 - gate) * multiplicative;
 }
@@ -63,7 +64,9 @@ void NALUImpl::pretty_print(std::ostream& stream) const {
          << ")";
 }
 
-torch::Tensor NALUImpl::additive_weight() const { return functional::nac_weight(w_hat, m_hat); }
+torch::Tensor NALUImpl::additive_weight() const {
+  return functional::nac_weight(w_hat, m_hat);
+}
 
 torch::Tensor NALUImpl::multiplicative_weight() const {
   return options.shared_weights() ? additive_weight()
@@ -72,7 +75,8 @@ torch::Tensor NALUImpl::multiplicative_weight() const {
 
 torch::Tensor NALUImpl::gate(const torch::Tensor& input) const {
   auto logits = torch::matmul(input, gate_weight.t());
-  if (gate_bias.defined()) logits = logits + gate_bias;
+  if (gate_bias.defined())
+    logits = logits + gate_bias;
   return torch::sigmoid(logits);
 }
 
@@ -98,16 +102,18 @@ Formula NALUImpl::formula() const {
   Formula formula;
   const auto additive =
       read_additive(detail::to_vector(additive_weight()), out, in, formula.max_rounding_error);
-  const auto multiplicative = read_multiplicative(detail::to_vector(multiplicative_weight()),
-                                                  out, in, formula.max_rounding_error);
+  const auto multiplicative = read_multiplicative(detail::to_vector(multiplicative_weight()), out,
+                                                  in, formula.max_rounding_error);
   const auto gate_w = detail::to_vector(gate_weight);
   const auto gate_b = gate_bias.defined() ? detail::to_vector(gate_bias) : std::vector<float>();
   for (int j = 0; j < out; ++j) {
     std::vector<std::pair<double, ExprPtr>> logits;
-    for (int i = 0; i < in; ++i) logits.emplace_back(gate_w[j * in + i], input_expr(i));
-    if (!gate_b.empty()) logits.emplace_back(1.0, constant_expr(gate_b[j]));
-    formula.outputs.push_back(gate_expr(sigmoid_expr(sum_expr(std::move(logits))), additive[j],
-                                        multiplicative[j]));
+    for (int i = 0; i < in; ++i)
+      logits.emplace_back(gate_w[j * in + i], input_expr(i));
+    if (!gate_b.empty())
+      logits.emplace_back(1.0, constant_expr(gate_b[j]));
+    formula.outputs.push_back(
+        gate_expr(sigmoid_expr(sum_expr(std::move(logits))), additive[j], multiplicative[j]));
   }
   return formula;
 }

@@ -63,7 +63,9 @@ torch::Tensor NAUImpl::regularization_loss(double scale) const {
   return scale * functional::nau_regularizer(weight);
 }
 
-double NAUImpl::sparsity_error() const { return detail::sparsity_error_signed(weight); }
+double NAUImpl::sparsity_error() const {
+  return detail::sparsity_error_signed(weight);
+}
 
 Formula NAUImpl::formula() const {
   Formula formula;
@@ -85,8 +87,8 @@ NMUImpl::NMUImpl(const NMUOptions& options_) : options(options_) {
 }
 
 void NMUImpl::reset() {
-  weight = register_parameter("weight",
-                              torch::empty({options.out_features(), options.in_features()}));
+  weight =
+      register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
   torch::NoGradGuard no_grad;
   weight.uniform_(0.25, 0.75);
 }

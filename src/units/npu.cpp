@@ -19,7 +19,8 @@ torch::Tensor npu(const torch::Tensor& input, const torch::Tensor& w_real,
   if (!w_imag.defined()) {
     return torch::exp(torch::matmul(log_r, w_real.t())) * torch::cos(torch::matmul(k, w_real.t()));
   }
-  const auto magnitude = torch::exp(torch::matmul(log_r, w_real.t()) - torch::matmul(k, w_imag.t()));
+  const auto magnitude =
+      torch::exp(torch::matmul(log_r, w_real.t()) - torch::matmul(k, w_imag.t()));
   const auto phase = torch::matmul(log_r, w_imag.t()) + torch::matmul(k, w_real.t());
   return magnitude * torch::cos(phase);
 }
@@ -48,8 +49,7 @@ void NPUImpl::reset() {
 
 void NPUImpl::pretty_print(std::ostream& stream) const {
   stream << (real ? "nalu::RealNPU" : "nalu::NPU") << "(in_features=" << options.in_features()
-         << ", out_features=" << options.out_features() << ", epsilon=" << options.epsilon()
-         << ")";
+         << ", out_features=" << options.out_features() << ", epsilon=" << options.epsilon() << ")";
 }
 
 torch::Tensor NPUImpl::forward(const torch::Tensor& input) {
@@ -71,7 +71,8 @@ double NPUImpl::sparsity_error() const {
   torch::NoGradGuard no_grad;
   double error = std::max(detail::distance_to_integer(w_real),
                           torch::min(gate, 1 - gate).abs().max().item<double>());
-  if (w_imag.defined()) error = std::max(error, w_imag.abs().max().item<double>());
+  if (w_imag.defined())
+    error = std::max(error, w_imag.abs().max().item<double>());
   return error;
 }
 
@@ -84,16 +85,16 @@ Formula NPUImpl::formula() const {
   const auto g = detail::to_vector(gate);
   for (int i = 0; i < in; ++i) {
     const double rounded = std::round(g[i]);
-    formula.max_rounding_error = std::max(formula.max_rounding_error, std::abs(g[i] - rounded));
+    add_rounding_error(formula.max_rounding_error, std::abs(g[i] - rounded));
     if (rounded == 0.0) {
-      for (int j = 0; j < out; ++j) weight[j * in + i] = 0.0f;
+      for (int j = 0; j < out; ++j)
+        weight[j * in + i] = 0.0f;
     }
   }
   formula.outputs = read_multiplicative(weight, out, in, formula.max_rounding_error);
   if (w_imag.defined()) {
     torch::NoGradGuard no_grad;
-    formula.max_rounding_error =
-        std::max(formula.max_rounding_error, w_imag.abs().max().item<double>());
+    add_rounding_error(formula.max_rounding_error, w_imag.abs().max().item<double>());
   }
   return formula;
 }

@@ -1,7 +1,7 @@
 // The unit catalogue shown by `nalu units` and used to validate names.
 #include "nalu/units/registry.h"
 
-#include "nalu/error.h"
+#include "nalu/strings.h"
 
 namespace nalu {
 
@@ -14,8 +14,7 @@ const std::vector<UnitInfo>& unit_catalog() {
       {"nalu", "Neural Arithmetic Logic Unit",
        "y = g ⊙ (W x) + (1 − g) ⊙ exp(W log(|x| + ε)); g = σ(G x)",
        "Trask et al., Neural Arithmetic Logic Units, NeurIPS 2018"},
-      {"nau", "Neural Addition Unit",
-       "y = W x; W clamped to [−1, 1]; R = mean(min(|W|, 1 − |W|))",
+      {"nau", "Neural Addition Unit", "y = W x; W clamped to [−1, 1]; R = mean(min(|W|, 1 − |W|))",
        "Madsen & Johansen, Neural Arithmetic Units, ICLR 2020"},
       {"nmu", "Neural Multiplication Unit",
        "y_j = ∏_i (W_ji x_i + 1 − W_ji); W clamped to [0, 1]; R = mean(min(W, 1 − W))",
@@ -24,7 +23,8 @@ const std::vector<UnitInfo>& unit_catalog() {
        "y = σ(g) ⊙ (W_a x) + (1 − σ(g)) ⊙ exp(min(W_m log(max(|x|, ε)), ω)) ⊙ sign",
        "Schlör, Ring & Hotho, iNALU: Improved Neural Arithmetic Logic Unit, 2020"},
       {"npu", "Neural Power Unit",
-       "y = exp(W_re log r − W_im k) ⊙ cos(W_im log r + W_re k); r = g(|x| + ε) + 1 − g, k = gπ[x < 0]",
+       "y = exp(W_re log r − W_im k) ⊙ cos(W_im log r + W_re k); r = g(|x| + ε) + 1 − g, k = gπ[x "
+       "< 0]",
        "Heim, van Gerven & Kruijt, Neural Power Units, NeurIPS 2020"},
       {"real-npu", "Real Neural Power Unit", "y = exp(W log r) ⊙ cos(W k); r, k as in NPU",
        "Heim, van Gerven & Kruijt, Neural Power Units, NeurIPS 2020"},
@@ -35,12 +35,10 @@ const std::vector<UnitInfo>& unit_catalog() {
 }
 
 const UnitInfo& find_unit(const std::string& name) {
-  for (const auto& unit : unit_catalog()) {
-    if (unit.name == name) return unit;
-  }
-  std::string known;
-  for (const auto& unit : unit_catalog()) known += (known.empty() ? "" : ", ") + unit.name;
-  throw Error("unknown unit '" + name + "' (known: " + known + ")");
+  std::vector<std::string> names;
+  for (const auto& unit : unit_catalog())
+    names.push_back(unit.name);
+  return unit_catalog()[find_name(names, name, "unit")];
 }
 
 }  // namespace nalu

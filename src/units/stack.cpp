@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "nalu/error.h"
+#include "nalu/strings.h"
 #include "nalu/units/baselines.h"
 #include "nalu/units/inalu.h"
 #include "nalu/units/nac.h"
@@ -37,25 +38,28 @@ StackImpl::StackImpl(std::vector<std::shared_ptr<ArithmeticUnit>> layers)
 
 torch::Tensor StackImpl::forward(const torch::Tensor& input) {
   torch::Tensor x = input;
-  for (auto& layer : layers_) x = layer->forward(x);
+  for (auto& layer : layers_)
+    x = layer->forward(x);
   return x;
 }
 
 torch::Tensor StackImpl::regularization_loss(double scale) const {
   torch::Tensor total = torch::zeros({});
-  for (const auto& layer : layers_) total = total + layer->regularization_loss(scale);
+  for (const auto& layer : layers_)
+    total = total + layer->regularization_loss(scale);
   return total;
 }
 
 torch::Tensor StackImpl::scheduled_regularization_loss(
     int64_t step, const std::vector<RegularizerSchedule>& schedules) const {
-  check(schedules.size() == layers_.size(),
-        "stack: " + std::to_string(layers_.size()) + " layers need as many schedules, got " +
-            std::to_string(schedules.size()));
+  check(schedules.size() == layers_.size(), "stack: " + std::to_string(layers_.size()) +
+                                                " layers need as many schedules, got " +
+                                                std::to_string(schedules.size()));
   torch::Tensor total = torch::zeros({});
   for (size_t l = 0; l < layers_.size(); ++l) {
     const double lambda = schedules[l].at(step);
-    if (lambda != 0.0) total = total + layers_[l]->regularization_loss(lambda);
+    if (lambda != 0.0)
+      total = total + layers_[l]->regularization_loss(lambda);
   }
   return total;
 }
@@ -64,7 +68,8 @@ double StackImpl::sparsity_error() const {
   double error = 0.0;
   for (const auto& layer : layers_) {
     const double e = layer->sparsity_error();
-    if (std::isnan(e)) return e;
+    if (std::isnan(e))
+      return e;
     error = std::max(error, e);
   }
   return error;
@@ -72,22 +77,29 @@ double StackImpl::sparsity_error() const {
 
 Formula StackImpl::formula() const {
   Formula formula = layers_.front()->formula();
-  for (size_t l = 1; l < layers_.size(); ++l) formula = compose(formula, layers_[l]->formula());
+  for (size_t l = 1; l < layers_.size(); ++l)
+    formula = compose(formula, layers_[l]->formula());
   return formula;
 }
 
 void StackImpl::after_optimizer_step() {
-  for (auto& layer : layers_) layer->after_optimizer_step();
+  for (auto& layer : layers_)
+    layer->after_optimizer_step();
 }
 
 std::string StackImpl::unit_name() const {
-  std::string name;
-  for (const auto& layer : layers_) name += (name.empty() ? "" : ",") + layer->unit_name();
-  return name;
+  std::vector<std::string> names;
+  for (const auto& layer : layers_)
+    names.push_back(layer->unit_name());
+  return join(names, ",");
 }
 
-int64_t StackImpl::in_features() const { return layers_.front()->in_features(); }
-int64_t StackImpl::out_features() const { return layers_.back()->out_features(); }
+int64_t StackImpl::in_features() const {
+  return layers_.front()->in_features();
+}
+int64_t StackImpl::out_features() const {
+  return layers_.back()->out_features();
+}
 
 void StackImpl::pretty_print(std::ostream& stream) const {
   stream << "nalu::Stack(" << unit_name() << ")";
@@ -96,7 +108,8 @@ void StackImpl::pretty_print(std::ostream& stream) const {
 std::shared_ptr<ArithmeticUnit> make_unit(const std::string& name, int64_t in, int64_t out,
                                           const UnitSettings& settings) {
   find_unit(name);  // throws for unknown names, listing the known ones
-  if (name == "nac") return std::make_shared<NACImpl>(NACOptions(in, out).init(settings.init));
+  if (name == "nac")
+    return std::make_shared<NACImpl>(NACOptions(in, out).init(settings.init));
   if (name == "nac-mul") {
     return std::make_shared<NACMulImpl>(
         NACOptions(in, out).init(settings.init).epsilon(settings.epsilon));
@@ -108,12 +121,15 @@ std::shared_ptr<ArithmeticUnit> make_unit(const std::string& name, int64_t in, i
                                           .shared_weights(settings.nalu_shared_weights)
                                           .gate_bias(settings.nalu_gate_bias));
   }
-  if (name == "nau") return std::make_shared<NAUImpl>(NAUOptions(in, out));
-  if (name == "nmu") return std::make_shared<NMUImpl>(NMUOptions(in, out));
+  if (name == "nau")
+    return std::make_shared<NAUImpl>(NAUOptions(in, out));
+  if (name == "nmu")
+    return std::make_shared<NMUImpl>(NMUOptions(in, out));
   if (name == "inalu") {
     return std::make_shared<INALUImpl>(INALUOptions(in, out).epsilon(settings.epsilon));
   }
-  if (name == "npu") return std::make_shared<NPUImpl>(NPUOptions(in, out).epsilon(settings.epsilon));
+  if (name == "npu")
+    return std::make_shared<NPUImpl>(NPUOptions(in, out).epsilon(settings.epsilon));
   if (name == "real-npu") {
     return std::make_shared<RealNPUImpl>(NPUOptions(in, out).epsilon(settings.epsilon));
   }
@@ -130,12 +146,14 @@ Stack make_stack(const std::vector<std::string>& units, const std::vector<int64_
                  const UnitSettings& settings) {
   check(sizes.size() >= 2, "stack: needs at least two sizes (inputs and outputs), got " +
                                std::to_string(sizes.size()));
-  for (auto size : sizes) check(size > 0, "stack: sizes must be positive, got " + std::to_string(size));
+  for (auto size : sizes)
+    check(size > 0, "stack: sizes must be positive, got " + std::to_string(size));
   const size_t depth = sizes.size() - 1;
   check(units.size() == 1 || units.size() == depth,
         "stack: " + std::to_string(depth) + " layers need 1 or " + std::to_string(depth) +
             " unit names, got " + std::to_string(units.size()));
-  for (const auto& name : units) find_unit(name);
+  for (const auto& name : units)
+    find_unit(name);
 
   if (units.size() == 1 && units.front() == "mlp") {
     std::vector<int64_t> hidden(sizes.begin() + 1, sizes.end() - 1);

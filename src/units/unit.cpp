@@ -28,14 +28,16 @@ void check_sizes(int64_t in_features, int64_t out_features, const char* unit) {
 
 double sparsity_error_signed(const torch::Tensor& weight) {
   torch::NoGradGuard no_grad;
-  if (weight.numel() == 0) return 0.0;
+  if (weight.numel() == 0)
+    return 0.0;
   const auto magnitude = weight.abs();
   return torch::min(magnitude, (1 - magnitude).abs()).max().item<double>();
 }
 
 double distance_to_integer(const torch::Tensor& weight) {
   torch::NoGradGuard no_grad;
-  if (weight.numel() == 0) return 0.0;
+  if (weight.numel() == 0)
+    return 0.0;
   return (weight - weight.round()).abs().max().item<double>();
 }
 
@@ -51,7 +53,8 @@ void truncated_normal_(torch::Tensor& tensor, double stddev) {
   tensor.normal_(0.0, stddev);
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto outside = tensor.abs() > 2 * stddev;
-    if (!outside.any().item<bool>()) return;
+    if (!outside.any().item<bool>())
+      return;
     tensor.masked_scatter_(outside, torch::empty_like(tensor).normal_(0.0, stddev));
   }
   tensor.clamp_(-2 * stddev, 2 * stddev);

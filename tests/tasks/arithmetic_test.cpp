@@ -43,10 +43,10 @@ TEST(ArithmeticTask, TargetsMatchEveryOperation) {
     const ArithmeticTask task(options);
     const double y = task.target(x).item<double>();
     const double a = 3.0, b = 9.0;
-    const double expected = name == "add" ? a + b
-                            : name == "sub" ? a - b
-                            : name == "mul" ? a * b
-                            : name == "div" ? a / b
+    const double expected = name == "add"      ? a + b
+                            : name == "sub"    ? a - b
+                            : name == "mul"    ? a * b
+                            : name == "div"    ? a / b
                             : name == "square" ? a * a
                                                : std::sqrt(a);
     EXPECT_NEAR(y, expected, 1e-6) << name;

@@ -21,9 +21,10 @@ std::string read(const fs::path& path) {
 }
 
 struct TempDir {
-  fs::path path = fs::temp_directory_path() /
-                  ("nalu-record-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                   "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::path path =
+      fs::temp_directory_path() /
+      ("nalu-record-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+       "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
   TempDir() { fs::create_directories(path); }
   ~TempDir() { fs::remove_all(path); }
 };
@@ -80,8 +81,7 @@ TEST(WriteFileAtomically, ReportsUnwritablePaths) {
   TempDir dir;
   EXPECT_THROW_WITH(write_file_atomically((dir.path / "missing" / "run.json").string(), "x"),
                     "cannot write");
-  EXPECT_THROW_WITH(check_writable((dir.path / "missing" / "run.json").string()),
-                    "does not exist");
+  EXPECT_THROW_WITH(check_writable((dir.path / "missing" / "run.json").string()), "does not exist");
   EXPECT_THROW_WITH(check_writable(dir.path.string()), "is a directory");
   EXPECT_NO_THROW(check_writable((dir.path / "new.json").string()));
 }

@@ -48,15 +48,15 @@ struct Subsets {
 struct ArithmeticTaskOptions {
   Operation op = Operation::kAdd;
   int64_t input_size = 100;
-  double subset_ratio = 0.25;   // each subset holds floor(ratio * input_size) elements
-  double overlap_ratio = 0.5;   // the subsets share floor(ratio * subset size) elements
+  double subset_ratio = 0.25;  // each subset holds floor(ratio * input_size) elements
+  double overlap_ratio = 0.5;  // the subsets share floor(ratio * subset size) elements
   Range interpolation{{{1.0, 2.0}}};
   Range extrapolation{{{2.0, 6.0}}};
-  bool integers = false;        // draw floor(U[low, high)) instead of U[low, high)
+  bool integers = false;  // draw floor(U[low, high)) instead of U[low, high)
   bool explicit_subsets = false;
-  Subsets subsets;              // used when explicit_subsets
+  Subsets subsets;  // used when explicit_subsets
   int64_t evaluation_size = 10'000;
-  uint64_t seed = 0;            // places the subsets and draws the evaluation sets
+  uint64_t seed = 0;  // places the subsets and draws the evaluation sets
 };
 
 struct Batch {

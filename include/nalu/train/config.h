@@ -26,7 +26,7 @@ struct ModelConfig {
 struct OptimizerConfig {
   std::string name = "adam";  // adam, rmsprop, sgd
   double learning_rate = 1e-3;
-  double momentum = 0.0;      // rmsprop and sgd
+  double momentum = 0.0;  // rmsprop and sgd
 };
 
 struct TrainingConfig {

@@ -20,7 +20,7 @@ namespace nalu {
 
 struct Evaluation {
   int64_t step = 0;
-  double train_loss = 0.0;           // MSE of the last training batch (without regulariser)
+  double train_loss = 0.0;  // MSE of the last training batch (without regulariser)
   double interpolation_mse = 0.0;
   double extrapolation_mse = 0.0;
   double interpolation_accuracy = 0.0;
@@ -30,8 +30,8 @@ struct Evaluation {
 
 struct TrainResult {
   std::vector<Evaluation> history;
-  Evaluation best;    // at the lowest interpolation MSE
-  Evaluation final;   // after the last step
+  Evaluation best;   // at the lowest interpolation MSE
+  Evaluation final;  // after the last step
   Formula best_formula;
   Formula final_formula;
   int64_t iterations = 0;
@@ -67,6 +67,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
 TrainResult run(const RunConfig& config, const ProgressCallback& on_progress = {});
 
 /// The task and the (untrained) model a config describes, seeded as run() seeds them.
+/// make_model is safe to call from several threads.
 ArithmeticTask make_task(const RunConfig& config);
 Stack make_model(const RunConfig& config);
 

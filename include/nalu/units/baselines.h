@@ -16,8 +16,24 @@ namespace nalu {
 /// Activation functions for MLP baselines: the fifteen of the NALU paper's Figure 1 plus none,
 /// GELU and SiLU.
 enum class Activation {
-  kNone, kELU, kHardtanh, kLeakyReLU, kLogSigmoid, kPReLU, kReLU, kReLU6, kRReLU, kSELU,
-  kSigmoid, kSoftplus, kSoftshrink, kSoftsign, kTanh, kTanhshrink, kGELU, kSiLU
+  kNone,
+  kELU,
+  kHardtanh,
+  kLeakyReLU,
+  kLogSigmoid,
+  kPReLU,
+  kReLU,
+  kReLU6,
+  kRReLU,
+  kSELU,
+  kSigmoid,
+  kSoftplus,
+  kSoftshrink,
+  kSoftsign,
+  kTanh,
+  kTanhshrink,
+  kGELU,
+  kSiLU
 };
 
 /// Lower-case names ("relu6", "leaky-relu", ...), in the order of the enum.

@@ -1,8 +1,8 @@
 // Improved NALU (Schlor, Ring & Hotho 2020): separate additive and multiplicative NAC weights,
 // a gate independent of the input, a clipped log-space path and the sign of the product
 // recovered from the inputs' signs:
-//   a = W_a x;  m = exp(min(W_m log(max(|x|, eps)), omega));  s_j = prod_i (sign(x_i)|W_m,ji| + 1 - |W_m,ji|)
-//   y = sigmoid(g) * a + (1 - sigmoid(g)) * m * s
+//   a = W_a x;  m = exp(min(W_m log(max(|x|, eps)), omega));  s_j = prod_i (sign(x_i)|W_m,ji| + 1 -
+//   |W_m,ji|) y = sigmoid(g) * a + (1 - sigmoid(g)) * m * s
 #pragma once
 
 #include <torch/nn/cloneable.h>

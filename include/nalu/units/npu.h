@@ -72,7 +72,8 @@ class RealNPUImpl : public NPUImpl {
       const torch::optional<torch::Device>& device = torch::nullopt) const override;
 
  private:
-  explicit RealNPUImpl(const NPUImpl& copy) : NPUImpl(copy) {}
+  // Module is a virtual base: copy it here too, or it would be default-constructed empty.
+  explicit RealNPUImpl(const NPUImpl& copy) : torch::nn::Module(copy), NPUImpl(copy) {}
 };
 TORCH_MODULE(RealNPU);
 

@@ -15,10 +15,10 @@ namespace nalu {
 /// command line or a record can carry them).
 struct UnitSettings {
   Init init = Init::kXavierUniform;
-  double epsilon = 1e-7;          // NAC-mul, NALU, iNALU, NPU
+  double epsilon = 1e-7;  // NAC-mul, NALU, iNALU, NPU
   bool nalu_shared_weights = true;
   bool nalu_gate_bias = false;
-  bool linear_bias = true;         // linear and mlp
+  bool linear_bias = true;  // linear and mlp
   std::string mlp_activation = "relu6";
 };
 
@@ -50,8 +50,7 @@ TORCH_MODULE(Stack);
 
 /// One unit by registry name, e.g. make_unit("nmu", 2, 1).
 std::shared_ptr<ArithmeticUnit> make_unit(const std::string& name, int64_t in_features,
-                                          int64_t out_features,
-                                          const UnitSettings& settings = {});
+                                          int64_t out_features, const UnitSettings& settings = {});
 
 /// A stack with one layer per consecutive pair of `sizes`, using `units[l]` for layer l.
 /// `units` may hold a single name, used for every layer. The name "mlp" builds one MLP whose

@@ -67,8 +67,12 @@ void initialize(torch::Tensor& tensor, Init init, double truncated_stddev = 0.02
 }  // namespace detail
 
 /// Implements the as_module() boilerplate for a unit deriving from Cloneable<Derived>.
-#define NALU_UNIT_MODULE_ACCESS                                            \
-  torch::nn::Module& as_module() override { return *this; }               \
-  const torch::nn::Module& as_module() const override { return *this; }
+#define NALU_UNIT_MODULE_ACCESS                         \
+  torch::nn::Module& as_module() override {             \
+    return *this;                                       \
+  }                                                     \
+  const torch::nn::Module& as_module() const override { \
+    return *this;                                       \
+  }
 
 }  // namespace nalu

@@ -1,0 +1,174 @@
+#include "bench_command.h"
+
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+#include "nalu/bench/bench.h"
+#include "nalu/bench/records.h"
+#include "nalu/bench/table.h"
+#include "nalu/error.h"
+#include "nalu/strings.h"
+#include "nalu/train/record.h"
+
+namespace nalu::cli {
+
+namespace {
+
+int run_merge(const BenchFlags& flags) {
+  const auto merged = merge_records(flags.inputs);
+  std::string text;
+  for (const auto& record : merged)
+    text += record.dump() + "\n";
+  if (flags.merge_output.empty()) {
+    std::fputs(text.c_str(), stdout);
+  } else {
+    write_file_atomically(flags.merge_output, text);
+    std::fprintf(stderr, "merged %zu runs into %s\n", merged.size(), flags.merge_output.c_str());
+  }
+  return 0;
+}
+
+int run_table(const BenchFlags& flags) {
+  const auto records = merge_records(flags.inputs);
+  std::fputs(render_table(summarize(records), flags.format).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
+  auto* bench = app.add_subcommand("bench", "Train a grid of runs and report success rates");
+  bench->require_subcommand(0, 1);
+  bench->footer(
+      "Presets: demo (about a minute), nau-table1, nalu-table1, ranges.\n"
+      "Examples:\n"
+      "  nalu bench --preset demo\n"
+      "  nalu bench --preset nau-table1 --seeds 10 --iterations 50000 --output t1.jsonl\n"
+      "  nalu bench --preset nau-table1 --shard 3/8 --output shard3.jsonl   # one of 8 machines\n"
+      "  nalu bench merge shard*.jsonl --output all.jsonl && nalu bench table all.jsonl");
+  bench->add_option("--preset", f.preset, "demo, nau-table1, nalu-table1 or ranges")
+      ->capture_default_str();
+  bench->add_option("--ops", f.operations,
+                    "Operations to run, comma separated (default: the preset's)");
+  bench->add_option("--units", f.units,
+                    "Units to run, comma separated; 'nau+nmu' names layers, 'mlp:relu6' an MLP's "
+                    "activation (default: the preset's)");
+  bench->add_option("--seeds", f.seeds, "Seeds per cell (default: the preset's)");
+  bench->add_option("--iterations", f.iterations,
+                    "Steps per run (default: the preset's); the preset's regulariser schedule is "
+                    "stretched to match");
+  bench->add_option("--eval-interval", f.eval_interval, "Steps between evaluations");
+  bench->add_option("--input-size", f.input_size, "Input size of the static task");
+  bench->add_option("--jobs,-j", f.jobs, "Runs in parallel (default: one per core)");
+  bench->add_option("--output,-o", f.output,
+                    "Append one JSON record per finished run to this file");
+  bench->add_flag("--resume", f.resume, "Skip the runs already recorded in --output");
+  bench->add_option("--shard", f.shard, "Run only shard I of N (0-based), e.g. 2/8");
+  bench->add_option("--format", f.format, "Table format: markdown, csv or json")
+      ->capture_default_str();
+  bench->add_flag("--quiet,-q", f.quiet, "No per-run progress lines");
+
+  auto* merge = bench->add_subcommand("merge", "Merge record files (e.g. shards), each run once");
+  merge->add_option("files", f.inputs, "JSON Lines record files")->required();
+  merge->add_option("--output,-o", f.merge_output,
+                    "Write the merged records here (default: stdout)");
+  auto* table = bench->add_subcommand("table", "Print the success table of record files");
+  table->add_option("files", f.inputs, "JSON Lines record files")->required();
+  table->add_option("--format", f.format, "markdown, csv or json")->capture_default_str();
+  return bench;
+}
+
+int run_bench_command(CLI::App& bench, const BenchFlags& f) {
+  if (bench.got_subcommand("merge"))
+    return run_merge(f);
+  if (bench.got_subcommand("table"))
+    return run_table(f);
+
+  BenchGrid grid = bench_preset(f.preset);
+  if (f.operations) {
+    grid.operations.clear();
+    for (const auto& name : split(*f.operations, ','))
+      grid.operations.push_back(parse_operation(name));
+  }
+  if (f.units) {
+    grid.units.clear();
+    // Layers within a unit spec are written with '+' on the command line: nau+nmu.
+    for (auto spec : split(*f.units, ',')) {
+      for (auto& c : spec)
+        c = c == '+' ? ',' : c;
+      grid.units.push_back(spec);
+    }
+  }
+  if (f.seeds)
+    grid.seeds = *f.seeds;
+  if (f.iterations)
+    set_iterations(grid, *f.iterations);
+  if (f.eval_interval)
+    grid.base.training.eval_interval = *f.eval_interval;
+  if (f.input_size)
+    grid.base.task_options.input_size = *f.input_size;
+  check(!f.resume || !f.output.empty(), "--resume needs --output (the file to resume)");
+
+  std::vector<BenchRun> runs = expand(grid);
+  if (!f.shard.empty()) {
+    const auto [index, count] = parse_shard(f.shard);
+    runs = shard(runs, index, count);
+  }
+  std::vector<nlohmann::json> records;
+  if (!f.output.empty()) {
+    check_writable(f.output);
+    const auto existing = read_records(f.output, /*missing_ok=*/true);
+    if (!existing.empty() && !f.resume) {
+      throw Error("'" + f.output + "' already holds " + std::to_string(existing.size()) +
+                  " records: pass --resume to continue that bench, or choose another file");
+    }
+    const auto done = recorded_ids(existing);
+    std::vector<BenchRun> remaining;
+    for (auto& run : runs) {
+      if (done.count(run.id)) {
+        for (const auto& record : existing) {
+          if (record.value("run_id", "") == run.id)
+            records.push_back(record);
+        }
+      } else {
+        remaining.push_back(std::move(run));
+      }
+    }
+    if (f.resume && !f.quiet) {
+      std::fprintf(stderr, "resuming: %zu runs already recorded, %zu to go\n", records.size(),
+                   remaining.size());
+    }
+    runs = std::move(remaining);
+  }
+
+  const int64_t jobs =
+      f.jobs > 0 ? f.jobs
+                 : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  if (!f.quiet) {
+    std::fprintf(stderr, "bench %s: %zu runs on %lld jobs\n", grid.name.c_str(), runs.size(),
+                 static_cast<long long>(jobs));
+  }
+  const size_t total = records.size() + runs.size();
+  run_bench(runs, jobs, [&](const nlohmann::json& record) {
+    if (!f.output.empty())
+      append_record(f.output, record);
+    records.push_back(record);
+    if (!f.quiet) {
+      const auto& bench_metrics = record["bench"];
+      const auto& best = record.contains("best") ? record["best"] : nlohmann::json();
+      const bool ok = bench_metrics.value("success", false);
+      std::fprintf(
+          stderr, "[%zu/%zu] %s: %s (extrapolation MSE %s)\n", records.size(), total,
+          record["run_id"].get<std::string>().c_str(),
+          record.value("status", "") == "diverged" ? "diverged"
+          : ok                                     ? "success"
+                                                   : "failure",
+          best.contains("extrapolation_mse") ? best["extrapolation_mse"].dump().c_str() : "-");
+    }
+  });
+  std::fputs(render_table(summarize(records), f.format).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace nalu::cli

@@ -1,0 +1,32 @@
+// `nalu bench`, `nalu bench merge` and `nalu bench table`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nalu::cli {
+
+struct BenchFlags {
+  std::string preset = "demo";
+  std::optional<std::string> operations, units;
+  std::optional<int64_t> seeds, iterations, eval_interval, input_size;
+  int64_t jobs = 0;  // 0: one per core
+  std::string output;
+  bool resume = false;
+  std::string shard;
+  std::string format = "markdown";
+  bool quiet = false;
+  // merge / table
+  std::vector<std::string> inputs;
+  std::string merge_output;
+};
+
+/// Adds `bench` (with its `merge` and `table` subcommands) to `app`.
+CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags);
+/// Runs whichever of bench / merge / table was given; returns the exit code.
+int run_bench_command(CLI::App& bench, const BenchFlags& flags);
+
+}  // namespace nalu::cli

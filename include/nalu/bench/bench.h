@@ -1,0 +1,75 @@
+// Benchmarks the way the field reports them: a grid of runs (operations x units x ranges x
+// seeds), each ending in one JSON record, summarised into success rates with confidence
+// intervals. A bench is a deterministic list of runs, so it can be split into shards that run
+// on different machines and merged afterwards.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nalu/train/config.h"
+
+namespace nalu {
+
+/// A training range and the extrapolation range it is tested on.
+struct RangePair {
+  Range interpolation;
+  Range extrapolation;
+  std::string label() const;  // "1:2 -> 2:6"
+};
+
+/// The grid of a bench. `base` holds every setting the grid does not vary.
+struct BenchGrid {
+  std::string name;  // the preset's name, or "custom"
+  RunConfig base;
+  std::vector<Operation> operations;
+  std::vector<std::string> units;  // model unit specs: "nmu", "nau,nmu", "mlp", ...
+  std::vector<RangePair> ranges;
+  int64_t seeds = 10;  // seeds 0 .. seeds - 1
+  /// Per-unit overrides applied on top of `base`, e.g. "linear" -> bias off.
+  std::function<void(RunConfig&)> adjust;
+};
+
+/// One run of a bench: its configuration and a stable identifier, the key for --resume and
+/// merging ("mul/nmu/1:2->2:6/seed=3/it=5000000").
+struct BenchRun {
+  std::string id;
+  std::string unit;   // the grid's unit spec, e.g. "nmu" or "mlp:relu6"
+  std::string range;  // RangePair::label()
+  RunConfig config;
+};
+
+/// Names of the presets: demo, nau-table1, nalu-table1, ranges.
+const std::vector<std::string>& bench_preset_names();
+/// The grid of a preset (see docs/results.md for what each reproduces).
+BenchGrid bench_preset(const std::string& name);
+
+/// Sets the grid's run length; a regulariser schedule the preset fixed is stretched with it
+/// (scaled_to_run), so a reduced run regularises at the same point of its course.
+void set_iterations(BenchGrid& grid, int64_t iterations);
+
+/// Every run of the grid, in a fixed order (operation, range, unit, seed).
+std::vector<BenchRun> expand(const BenchGrid& grid);
+/// The runs with index % count == index_of_shard: shard `index` of `count` (0-based).
+std::vector<BenchRun> shard(const std::vector<BenchRun>& runs, int64_t index, int64_t count);
+/// Parses "I/N" (0 <= I < N) into {I, N}; throws nalu::Error.
+std::pair<int64_t, int64_t> parse_shard(const std::string& text);
+
+/// Runs `runs` on `jobs` threads (each with one LibTorch thread). Calls `on_record` (serialised,
+/// from the calling threads) with each run's record as it finishes - also for runs that
+/// diverged, whose record says so. Records carry the bench metrics: epsilon-perfect threshold,
+/// success, solved-at step and the normalised errors. Throws nalu::Error for bad settings
+/// before any run starts. `on_run_progress`, if set, is called with (finished, total).
+void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
+               const std::function<void(const nlohmann::json&)>& on_record,
+               const std::function<void(int64_t, int64_t)>& on_run_progress = {});
+
+/// A single run's record with bench metrics, computed on the calling thread.
+nlohmann::json run_bench_record(const BenchRun& run);
+
+}  // namespace nalu

@@ -1,0 +1,273 @@
+// Bench grids, presets, sharding and the parallel runner.
+#include "nalu/bench/bench.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "nalu/error.h"
+#include "nalu/metrics/success.h"
+#include "nalu/strings.h"
+#include "nalu/train/record.h"
+#include "nalu/train/trainer.h"
+#include "nalu/units/registry.h"
+
+namespace nalu {
+
+namespace {
+
+RangePair range_pair(const std::string& interpolation, const std::string& extrapolation) {
+  return {Range::parse(interpolation), Range::parse(extrapolation)};
+}
+
+// Madsen & Johansen's Table 1 regulariser, for every layer: lambda 10 from step 10^6 to 2*10^6
+// of a 5*10^6-step run.
+constexpr RegularizerSchedule kTable1Regularizer{10.0, 1'000'000, 2'000'000};
+
+}  // namespace
+
+std::string RangePair::label() const {
+  return interpolation.str() + "->" + extrapolation.str();
+}
+
+const std::vector<std::string>& bench_preset_names() {
+  static const std::vector<std::string> kNames = {"demo", "nau-table1", "nalu-table1", "ranges"};
+  return kNames;
+}
+
+BenchGrid bench_preset(const std::string& name) {
+  BenchGrid grid;
+  grid.name = name;
+  const RangePair standard = range_pair("1:2", "2:6");
+  if (name == "demo") {
+    // About a minute on 2 cores: units built for arithmetic against a linear layer and an MLP,
+    // on a 10-input version of the static task.
+    grid.base.task_options.input_size = 10;
+    grid.base.training.iterations = 10'000;
+    grid.base.training.eval_interval = 500;
+    grid.base.task_options.evaluation_size = 2'000;
+    grid.operations = {Operation::kAdd, Operation::kMul};
+    grid.units = {"nau", "nmu", "linear", "mlp"};
+    grid.ranges = {standard};
+    grid.seeds = 5;
+  } else if (name == "nau-table1") {
+    // Madsen & Johansen, ICLR 2020, Table 1: 100 seeds, 5*10^6 steps, lambda 10 over [1e6, 2e6].
+    grid.base.training.iterations = 5'000'000;
+    grid.base.training.eval_interval = 1'000;
+    grid.base.training.regularizer = kTable1Regularizer;
+    grid.operations = {Operation::kAdd, Operation::kSub, Operation::kMul, Operation::kDiv};
+    grid.units = {"nau", "nmu", "nac", "nac-mul", "nalu", "linear"};
+    grid.ranges = {standard};
+    grid.seeds = 100;
+  } else if (name == "nalu-table1") {
+    // Trask et al. 2018, Table 1 (static): ReLU6 MLP, MLP without activation, NAC, NALU on the
+    // six operations; reported as normalised error.
+    grid.base.training.iterations = 1'000'000;
+    grid.base.training.eval_interval = 1'000;
+    grid.operations = {Operation::kAdd, Operation::kSub,    Operation::kMul,
+                       Operation::kDiv, Operation::kSquare, Operation::kSqrt};
+    grid.units = {"mlp:relu6", "mlp:none", "nac", "nalu"};
+    grid.ranges = {standard};
+    grid.seeds = 10;
+  } else if (name == "ranges") {
+    // Madsen & Johansen's range sweep for multiplication.
+    grid.base.training.iterations = 5'000'000;
+    grid.base.training.eval_interval = 1'000;
+    grid.base.training.regularizer = kTable1Regularizer;
+    grid.operations = {Operation::kMul};
+    grid.units = {"nmu", "nac-mul", "nalu", "linear"};
+    grid.ranges = {range_pair("-2:-1", "-6:-2"), range_pair("-2:2", "-6:-2,2:6"),
+                   range_pair("0:1", "1:5"),     range_pair("0.1:0.2", "0.2:2"),
+                   range_pair("1:2", "2:6"),     range_pair("1.1:1.2", "1.2:6"),
+                   range_pair("10:20", "20:40")};
+    grid.seeds = 100;
+  } else {
+    find_name(bench_preset_names(), name, "bench preset");
+    throw Error("bench preset '" + name + "' has no grid");
+  }
+  // Madsen & Johansen's Linear baseline has no bias; the MLP baselines keep theirs.
+  grid.adjust = [](RunConfig& config) {
+    if (config.model.units == std::vector<std::string>{"linear"}) {
+      config.model.settings.linear_bias = false;
+    }
+  };
+  return grid;
+}
+
+void set_iterations(BenchGrid& grid, int64_t iterations) {
+  check(iterations > 0, "bench: iterations must be positive, got " + std::to_string(iterations));
+  auto& training = grid.base.training;
+  if (training.regularizer) {
+    const double factor =
+        static_cast<double>(iterations) / static_cast<double>(training.iterations);
+    training.regularizer->start =
+        static_cast<int64_t>(static_cast<double>(training.regularizer->start) * factor);
+    training.regularizer->end =
+        static_cast<int64_t>(static_cast<double>(training.regularizer->end) * factor);
+  }
+  training.iterations = iterations;
+  training.eval_interval = std::min(training.eval_interval, iterations);
+}
+
+std::vector<BenchRun> expand(const BenchGrid& grid) {
+  check(!grid.operations.empty(), "bench: no operation given");
+  check(!grid.units.empty(), "bench: no unit given");
+  check(!grid.ranges.empty(), "bench: no range given");
+  check(grid.seeds > 0, "bench: seeds must be positive, got " + std::to_string(grid.seeds));
+  std::vector<BenchRun> runs;
+  for (const auto op : grid.operations) {
+    for (const auto& range : grid.ranges) {
+      for (const auto& unit_spec : grid.units) {
+        for (int64_t seed = 0; seed < grid.seeds; ++seed) {
+          RunConfig config = grid.base;
+          config.task_options.op = op;
+          config.task_options.interpolation = range.interpolation;
+          config.task_options.extrapolation = range.extrapolation;
+          // "mlp:relu6" is an MLP with that activation.
+          const auto colon = unit_spec.find(':');
+          std::string units = unit_spec.substr(0, colon);
+          if (colon != std::string::npos) {
+            config.model.settings.mlp_activation = unit_spec.substr(colon + 1);
+          }
+          config.model.units = split(units, ',');
+          if (config.model.units.size() > 1) {
+            config.model.hidden.assign(
+                config.model.units.size() - 1,
+                grid.base.model.hidden.empty() ? 2 : grid.base.model.hidden.front());
+          }
+          if (grid.adjust)
+            grid.adjust(config);
+          config.seed = static_cast<uint64_t>(seed);
+          config.validate();
+          BenchRun run;
+          run.unit = unit_spec;
+          run.range = range.label();
+          run.id = operation_name(op) + "/" + unit_spec + "/" + range.label() +
+                   "/seed=" + std::to_string(seed) +
+                   "/it=" + std::to_string(config.training.iterations);
+          run.config = std::move(config);
+          runs.push_back(std::move(run));
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  int64_t index = -1, count = 0;
+  try {
+    check(slash != std::string::npos, "");
+    size_t used = 0;
+    index = std::stoll(text.substr(0, slash), &used);
+    check(used == slash, "");
+    count = std::stoll(text.substr(slash + 1), &used);
+    check(used == text.size() - slash - 1, "");
+  } catch (const std::exception&) {
+    throw Error("shard '" + text + "': expected I/N with whole numbers, e.g. 0/4");
+  }
+  check(count > 0 && index >= 0 && index < count,
+        "shard '" + text + "': needs 0 <= I < N, e.g. 0/4 ... 3/4");
+  return {index, count};
+}
+
+std::vector<BenchRun> shard(const std::vector<BenchRun>& runs, int64_t index, int64_t count) {
+  check(count > 0 && index >= 0 && index < count, "shard: needs 0 <= index < count");
+  std::vector<BenchRun> selected;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (static_cast<int64_t>(i) % count == index)
+      selected.push_back(runs[i]);
+  }
+  return selected;
+}
+
+nlohmann::json run_bench_record(const BenchRun& run) {
+  const ArithmeticTask task = make_task(run.config);
+  const double threshold = epsilon_perfect_threshold(task);
+  nlohmann::json bench = {{"threshold", threshold},
+                          {"operation", operation_name(run.config.task_options.op)},
+                          {"unit", run.unit},
+                          {"range", run.range}};
+  nlohmann::json record;
+  try {
+    Stack model = make_model(run.config);
+    const TrainResult result = train_model(*model, task, run.config);
+    const SuccessSummary summary = summarize_success(result, threshold);
+    record = make_record(run.config, result);
+    bench["success"] = summary.success;
+    bench["solved_at"] = summary.solved_at ? nlohmann::json(*summary.solved_at) : nlohmann::json();
+    const auto& initial = result.history.front();
+    bench["initial_interpolation_mse"] = initial.interpolation_mse;
+    bench["initial_extrapolation_mse"] = initial.extrapolation_mse;
+  } catch (const NumericalError& error) {
+    record = make_failure_record(run.config, "diverged", error.what());
+    bench["success"] = false;
+    bench["solved_at"] = nullptr;
+  }
+  record["run_id"] = run.id;
+  record["bench"] = bench;
+  return record;
+}
+
+void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
+               const std::function<void(const nlohmann::json&)>& on_record,
+               const std::function<void(int64_t, int64_t)>& on_run_progress) {
+  check(jobs > 0, "bench: jobs must be positive, got " + std::to_string(jobs));
+  for (const auto& run : runs)
+    run.config.validate();
+  const int64_t total = static_cast<int64_t>(runs.size());
+  if (total == 0)
+    return;
+  const int64_t threads = std::min<int64_t>(jobs, total);
+  // Each job is one small model: parallelism comes from running jobs side by side.
+  const int previous_threads = torch::get_num_threads();
+  if (threads > 1)
+    torch::set_num_threads(1);
+
+  std::atomic<int64_t> next{0};
+  std::mutex output;
+  int64_t finished = 0;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    for (int64_t i = next++; i < total; i = next++) {
+      nlohmann::json record;
+      try {
+        record = run_bench_record(runs[i]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(output);
+        if (!failure)
+          failure = std::current_exception();
+        next = total;  // stop handing out runs
+        return;
+      }
+      std::lock_guard<std::mutex> lock(output);
+      try {
+        on_record(record);
+      } catch (...) {
+        if (!failure)
+          failure = std::current_exception();
+        next = total;
+        return;
+      }
+      ++finished;
+      if (on_run_progress)
+        on_run_progress(finished, total);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& thread : pool)
+    thread.join();
+  if (threads > 1)
+    torch::set_num_threads(previous_threads);
+  if (failure)
+    std::rethrow_exception(failure);
+}
+
+}  // namespace nalu
