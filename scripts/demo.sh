@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
-# The main job: a short run that shows why neural arithmetic units exist. An NAU -> NMU network
-# and a ReLU6 MLP of the same shape learn y = a * b on x in [1, 2]; both are then asked about
-# x in [2, 6]. The NMU network reads back as the exact product, the MLP does not extrapolate.
+# The main job (about a minute on 2 cores): why neural arithmetic units exist, in one table.
+# `nalu bench --preset demo` trains NAU on a + b and NMU on a · b against a linear layer and a
+# ReLU6 MLP (3 seeds each, 10 inputs, trained on [1, 2], tested on [2, 6]); then one NMU run
+# prints the formula it learned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nalu=${NALU:-build/nalu}
-common=(--op mul --input-size 10 --iterations 30000 --seed 1 --progress none)
 
-echo "== NAU -> NMU on y = a · b ==========================================================="
-"$nalu" train "${common[@]}" --unit nmu \
-  --output build/demo-nmu.json
+"$nalu" bench --preset demo --quiet
 echo
-echo "== ReLU6 MLP (10-2-1) on the same task ================================================"
-"$nalu" train "${common[@]}" --unit mlp --activation relu6 --output build/demo-mlp.json
+"$nalu" train --op mul --unit nmu --input-size 10 --iterations 30000 --seed 1 --progress none

@@ -43,16 +43,19 @@ BenchGrid bench_preset(const std::string& name) {
   grid.name = name;
   const RangePair standard = range_pair("1:2", "2:6");
   if (name == "demo") {
-    // About a minute on 2 cores: units built for arithmetic against a linear layer and an MLP,
-    // on a 10-input version of the static task.
+    // About a minute on 2 cores: NAU on addition and NMU on multiplication against a linear
+    // layer and a ReLU6 MLP, on a 10-input version of the static task.
     grid.base.task_options.input_size = 10;
-    grid.base.training.iterations = 10'000;
-    grid.base.training.eval_interval = 500;
+    grid.base.training.iterations = 20'000;
+    grid.base.training.eval_interval = 1'000;
     grid.base.task_options.evaluation_size = 2'000;
     grid.operations = {Operation::kAdd, Operation::kMul};
     grid.units = {"nau", "nmu", "linear", "mlp"};
     grid.ranges = {standard};
-    grid.seeds = 5;
+    grid.seeds = 3;
+    grid.include = [](Operation op, const std::string& unit) {
+      return !(op == Operation::kAdd && unit == "nmu") && !(op == Operation::kMul && unit == "nau");
+    };
   } else if (name == "nau-table1") {
     // Madsen & Johansen, ICLR 2020, Table 1: 100 seeds, 5*10^6 steps, lambda 10 over [1e6, 2e6].
     grid.base.training.iterations = 5'000'000;
@@ -121,6 +124,8 @@ std::vector<BenchRun> expand(const BenchGrid& grid) {
   for (const auto op : grid.operations) {
     for (const auto& range : grid.ranges) {
       for (const auto& unit_spec : grid.units) {
+        if (grid.include && !grid.include(op, unit_spec))
+          continue;
         for (int64_t seed = 0; seed < grid.seeds; ++seed) {
           RunConfig config = grid.base;
           config.task_options.op = op;
@@ -143,6 +148,7 @@ std::vector<BenchRun> expand(const BenchGrid& grid) {
           config.seed = static_cast<uint64_t>(seed);
           config.validate();
           BenchRun run;
+          run.index = static_cast<int64_t>(runs.size());
           run.unit = unit_spec;
           run.range = range.label();
           run.id = operation_name(op) + "/" + unit_spec + "/" + range.label() +
@@ -191,7 +197,8 @@ nlohmann::json run_bench_record(const BenchRun& run) {
   nlohmann::json bench = {{"threshold", threshold},
                           {"operation", operation_name(run.config.task_options.op)},
                           {"unit", run.unit},
-                          {"range", run.range}};
+                          {"range", run.range},
+                          {"index", run.index}};
   nlohmann::json record;
   try {
     Stack model = make_model(run.config);

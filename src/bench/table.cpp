@@ -1,6 +1,8 @@
 // Bench summaries and their markdown / CSV / JSON rendering.
 #include "nalu/bench/table.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -53,6 +55,7 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
     double best_interpolation = 0, best_extrapolation = 0, initial_interpolation = 0,
            initial_extrapolation = 0;
     int64_t trained = 0;  // runs with both best and initial errors
+    int64_t first_index = INT64_MAX;
   };
   std::vector<std::string> order;
   std::map<std::string, Group> groups;
@@ -71,6 +74,7 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
       g.row.range = bench.value("range", "?");
     }
     ++g.row.runs;
+    g.first_index = std::min<int64_t>(g.first_index, bench.value("index", INT64_MAX));
     const bool success = bench.value("success", false);
     if (record.value("status", "") == "diverged")
       ++g.row.diverged;
@@ -96,6 +100,9 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
       ++g.trained;
     }
   }
+  std::stable_sort(order.begin(), order.end(), [&](const auto& left, const auto& right) {
+    return groups[left].first_index < groups[right].first_index;
+  });
   std::vector<BenchRow> rows;
   for (const auto& key : order) {
     Group& g = groups[key];

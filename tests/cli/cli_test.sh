@@ -92,5 +92,33 @@ else
   fail "NMU did not learn a · b: $(cat "$work/out")"
 fi
 
+# --- nalu bench: records, resume, shards and merge ---
+tiny=(bench --preset demo --ops add --units nau,mlp --seeds 2 --iterations 200 --eval-interval 100 --quiet)
+"$nalu" "${tiny[@]}" --output "$work/full.jsonl" >"$work/table.md" 2>"$work/err" || fail "bench failed: $(cat "$work/err")"
+if [ "$(wc -l <"$work/full.jsonl")" -eq 4 ] && grep -q "^| add | nau | 1:2->2:6 | 2 |" "$work/table.md"; then
+  pass
+else
+  fail "bench: expected 4 records and a table row: $(cat "$work/table.md")"
+fi
+expect_error 2 "pass --resume" "${tiny[@]}" --output "$work/full.jsonl"
+"$nalu" "${tiny[@]}" --output "$work/full.jsonl" --resume >/dev/null 2>&1 || fail "resume failed"
+if [ "$(wc -l <"$work/full.jsonl")" -eq 4 ]; then pass; else fail "resume re-ran recorded runs"; fi
+head -n 1 "$work/full.jsonl" >"$work/partial.jsonl"
+"$nalu" "${tiny[@]}" --output "$work/partial.jsonl" --resume >/dev/null 2>&1 || fail "resume of partial failed"
+if [ "$(wc -l <"$work/partial.jsonl")" -eq 4 ]; then pass; else fail "resume did not complete the bench"; fi
+"$nalu" "${tiny[@]}" --shard 0/2 --output "$work/s0.jsonl" >/dev/null 2>&1 || fail "shard 0 failed"
+"$nalu" "${tiny[@]}" --shard 1/2 --output "$work/s1.jsonl" >/dev/null 2>&1 || fail "shard 1 failed"
+"$nalu" bench merge "$work/s0.jsonl" "$work/s1.jsonl" "$work/s0.jsonl" --output "$work/merged.jsonl" 2>/dev/null
+if [ "$(wc -l <"$work/merged.jsonl")" -eq 4 ] &&
+   diff <("$nalu" bench table "$work/merged.jsonl") <("$nalu" bench table "$work/full.jsonl") >/dev/null; then
+  pass
+else
+  fail "shards merged differ from the full bench"
+fi
+expect_error 2 "needs 0 <= I < N" "${tiny[@]}" --shard 2/2
+expect_error 2 "unknown bench preset 'x'" bench --preset x
+printf '{"run_id": "a"}\n{"run_id": ' >"$work/corrupt.jsonl"
+expect_error 2 "corrupt.jsonl:2: not valid JSON" bench table "$work/corrupt.jsonl"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -33,6 +33,8 @@ struct BenchGrid {
   int64_t seeds = 10;  // seeds 0 .. seeds - 1
   /// Per-unit overrides applied on top of `base`, e.g. "linear" -> bias off.
   std::function<void(RunConfig&)> adjust;
+  /// Which (operation, unit) cells to run; all when unset.
+  std::function<bool(Operation, const std::string&)> include;
 };
 
 /// One run of a bench: its configuration and a stable identifier, the key for --resume and
@@ -41,6 +43,7 @@ struct BenchRun {
   std::string id;
   std::string unit;   // the grid's unit spec, e.g. "nmu" or "mlp:relu6"
   std::string range;  // RangePair::label()
+  int64_t index = 0;  // position in the whole grid (kept by shard), orders tables
   RunConfig config;
 };
 

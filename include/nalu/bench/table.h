@@ -26,7 +26,8 @@ struct BenchRow {
   double extrapolation_normalized_error = 0.0;
 };
 
-/// Groups records (in first-seen order of their groups) into rows.
+/// Groups records into rows, ordered by the grid position ("index") of each group's first run,
+/// so that a table does not depend on the order in which parallel runs finished.
 std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records);
 
 /// Renders rows as "markdown", "csv" or "json"; throws nalu::Error for other formats.

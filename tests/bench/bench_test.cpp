@@ -1,0 +1,210 @@
+// Bench grids, sharding, the parallel runner, record files and tables.
+#include "nalu/bench/bench.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "nalu/bench/records.h"
+#include "nalu/bench/table.h"
+#include "nalu/error.h"
+#include "test_util.h"
+
+namespace nalu {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A grid small enough to run in the test suite.
+BenchGrid tiny_grid() {
+  BenchGrid grid = bench_preset("demo");
+  grid.operations = {Operation::kAdd};
+  grid.units = {"nau", "mlp"};
+  grid.seeds = 2;
+  set_iterations(grid, 200);
+  grid.base.training.eval_interval = 100;
+  grid.base.task_options.evaluation_size = 200;
+  return grid;
+}
+
+struct TempFile {
+  fs::path path;
+  explicit TempFile(const std::string& suffix = "")
+      : path(fs::temp_directory_path() /
+             (std::string("nalu-bench-test-") +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + suffix +
+              ".jsonl")) {
+    fs::remove(path);
+  }
+  ~TempFile() { fs::remove(path); }
+};
+
+TEST(BenchGrid, ExpandsEveryCellAndSeedInAFixedOrder) {
+  const auto runs = expand(bench_preset("nau-table1"));
+  EXPECT_EQ(runs.size(), 4u * 6u * 100u);
+  std::set<std::string> ids;
+  for (const auto& run : runs)
+    ids.insert(run.id);
+  EXPECT_EQ(ids.size(), runs.size());
+  EXPECT_EQ(runs.front().id, "add/nau/1:2->2:6/seed=0/it=5000000");
+  EXPECT_EQ(runs.front().config.resolve_layers(), (std::vector<std::string>{"nau", "nau"}));
+  // Their Table 1: one regulariser for every layer, lambda 10 from 1e6 to 2e6.
+  ASSERT_TRUE(runs.front().config.training.regularizer.has_value());
+  EXPECT_EQ(runs.front().config.training.regularizer->start, 1'000'000);
+  // The Linear baseline has no bias.
+  for (const auto& run : runs) {
+    if (run.unit == "linear") {
+      EXPECT_FALSE(run.config.model.settings.linear_bias);
+    }
+  }
+  EXPECT_EQ(expand(bench_preset("nau-table1")).back().id, runs.back().id);
+}
+
+TEST(BenchGrid, PresetsAndOverrides) {
+  for (const auto& name : bench_preset_names())
+    EXPECT_FALSE(expand(bench_preset(name)).empty());
+  EXPECT_EQ(expand(bench_preset("ranges")).size(), 7u * 4u * 100u);
+  const auto nalu_table = expand(bench_preset("nalu-table1"));
+  EXPECT_EQ(nalu_table.size(), 6u * 4u * 10u);
+  EXPECT_EQ(nalu_table.front().config.model.settings.mlp_activation, "relu6");
+  EXPECT_THROW_WITH(bench_preset("table9"), "unknown bench preset 'table9'");
+
+  BenchGrid grid = bench_preset("nau-table1");
+  set_iterations(grid, 50'000);  // 1/100 of the paper's run: the schedule shrinks with it
+  EXPECT_EQ(grid.base.training.regularizer->start, 10'000);
+  EXPECT_EQ(grid.base.training.regularizer->end, 20'000);
+  EXPECT_THROW_WITH(set_iterations(grid, 0), "iterations must be positive");
+  grid.seeds = 0;
+  EXPECT_THROW_WITH(expand(grid), "seeds must be positive");
+}
+
+TEST(BenchShard, ShardsPartitionTheGrid) {
+  const auto runs = expand(tiny_grid());
+  std::multiset<std::string> seen;
+  for (int64_t i = 0; i < 3; ++i) {
+    for (const auto& run : shard(runs, i, 3))
+      seen.insert(run.id);
+  }
+  std::multiset<std::string> all;
+  for (const auto& run : runs)
+    all.insert(run.id);
+  EXPECT_EQ(seen, all);
+  EXPECT_EQ(parse_shard("2/8"), (std::pair<int64_t, int64_t>{2, 8}));
+  EXPECT_THROW_WITH(parse_shard("8/8"), "needs 0 <= I < N");
+  EXPECT_THROW_WITH(parse_shard("1-4"), "expected I/N");
+  EXPECT_THROW_WITH(parse_shard("a/4"), "expected I/N");
+}
+
+TEST(BenchRunner, RecordsDoNotDependOnTheNumberOfJobs) {
+  const auto runs = expand(tiny_grid());
+  auto collect = [&](int64_t jobs) {
+    std::map<std::string, nlohmann::json> by_id;
+    run_bench(runs, jobs, [&](const nlohmann::json& record) { by_id[record["run_id"]] = record; });
+    return by_id;
+  };
+  const auto one = collect(1);
+  const auto two = collect(2);
+  ASSERT_EQ(one.size(), runs.size());
+  ASSERT_EQ(two.size(), runs.size());
+  for (const auto& [id, record] : one) {
+    EXPECT_EQ(record["best"], two.at(id)["best"]) << id;
+    EXPECT_EQ(record["bench"]["threshold"], two.at(id)["bench"]["threshold"]);
+    EXPECT_TRUE(record["bench"].contains("success"));
+    EXPECT_EQ(record["bench"]["operation"], "add");
+  }
+}
+
+TEST(BenchRecords, ResumeAndMergeLoseAndDuplicateNothing) {
+  TempFile first("-1"), second("-2"), merged_file("-merged");
+  const auto runs = expand(tiny_grid());
+  // An "interrupted" bench: shard 0 of 2 recorded in one file, shard 1 in another.
+  run_bench(shard(runs, 0, 2), 1, [&](const auto& r) { append_record(first.path, r); });
+  run_bench(shard(runs, 1, 2), 1, [&](const auto& r) { append_record(second.path, r); });
+  // Shard 0 again in the second file: merge must keep each run once.
+  run_bench(shard(runs, 0, 2), 1, [&](const auto& r) { append_record(second.path, r); });
+  const auto merged = merge_records({first.path.string(), second.path.string()});
+  ASSERT_EQ(merged.size(), runs.size());
+  std::set<std::string> expected;
+  for (const auto& run : runs)
+    expected.insert(run.id);
+  EXPECT_EQ(recorded_ids(merged), expected);
+  // Resume: what is recorded is skipped.
+  const auto done = recorded_ids(read_records(first.path.string()));
+  EXPECT_EQ(done.size(), shard(runs, 0, 2).size());
+  EXPECT_TRUE(read_records(merged_file.path.string(), /*missing_ok=*/true).empty());
+}
+
+TEST(BenchRecords, CorruptFilesAreRejectedWithTheirLine) {
+  TempFile file;
+  {
+    std::ofstream out(file.path);
+    out << "{\"run_id\": \"a\", \"bench\": {}}\n{\"run_id\": \"b\", \"be";
+  }
+  EXPECT_THROW_WITH(read_records(file.path.string()), ":2: not valid JSON");
+  {
+    std::ofstream out(file.path);
+    out << "[1, 2]\n";
+  }
+  EXPECT_THROW_WITH(read_records(file.path.string()), ":1: a record must be a JSON object");
+  EXPECT_THROW_WITH(read_records("/nonexistent/records.jsonl"), "no such file");
+  {
+    std::ofstream out(file.path);
+    out << "{\"status\": \"ok\"}\n";
+  }
+  EXPECT_THROW_WITH(merge_records({file.path.string()}), "has no run_id");
+}
+
+nlohmann::json fake_record(const std::string& unit, bool success, double extrapolation,
+                           std::optional<int64_t> solved_at) {
+  return {{"run_id", unit + std::to_string(extrapolation)},
+          {"status", "ok"},
+          {"best",
+           {{"interpolation_mse", extrapolation / 10},
+            {"extrapolation_mse", extrapolation},
+            {"sparsity_error", 0.01}}},
+          {"bench",
+           {{"operation", "mul"},
+            {"unit", unit},
+            {"range", "1:2->2:6"},
+            {"success", success},
+            {"solved_at", solved_at ? nlohmann::json(*solved_at) : nlohmann::json()},
+            {"threshold", 1e-3},
+            {"initial_interpolation_mse", 10.0},
+            {"initial_extrapolation_mse", 100.0}}}};
+}
+
+TEST(BenchTable, SummarisesSuccessRatesWithIntervals) {
+  std::vector<nlohmann::json> records = {
+      fake_record("nmu", true, 1e-6, 1000), fake_record("nmu", true, 2e-6, 3000),
+      fake_record("nmu", false, 5.0, std::nullopt), fake_record("nmu", true, 3e-6, 2000),
+      fake_record("mlp", false, 100.0, std::nullopt)};
+  const auto rows = summarize(records);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].unit, "nmu");
+  EXPECT_EQ(rows[0].runs, 4);
+  EXPECT_EQ(rows[0].successes, 3);
+  EXPECT_DOUBLE_EQ(rows[0].success_rate, 0.75);
+  EXPECT_NEAR(rows[0].success_low, 0.3006, 1e-3);  // Wilson 95% for 3/4
+  EXPECT_NEAR(rows[0].success_high, 0.9544, 1e-3);
+  EXPECT_DOUBLE_EQ(rows[0].median_solved_at, 2000);
+  EXPECT_DOUBLE_EQ(rows[0].median_extrapolation_mse, (2e-6 + 3e-6) / 2);
+  // Normalised error: 100 * mean best / mean initial.
+  EXPECT_NEAR(rows[1].extrapolation_normalized_error, 100.0, 1e-9);
+  EXPECT_NEAR(rows[1].interpolation_normalized_error, 100.0, 1e-9);
+
+  const std::string markdown = render_table(rows, "markdown");
+  EXPECT_NE(markdown.find("| mul | nmu | 1:2->2:6 | 4 | 75% | 30–95% | 2000 |"), std::string::npos)
+      << markdown;
+  const std::string csv = render_table(rows, "csv");
+  EXPECT_NE(csv.find("mul,mlp,1:2->2:6,1,0%"), std::string::npos) << csv;
+  const auto json = nlohmann::json::parse(render_table(rows, "json"));
+  EXPECT_EQ(json[0]["successes"], 3);
+  EXPECT_TRUE(json[1]["median_solved_at"].is_null());
+  EXPECT_THROW_WITH(render_table(rows, "html"), "unknown table format 'html'");
+  EXPECT_THROW_WITH(summarize({nlohmann::json{{"status", "ok"}}}), "has no bench metrics");
+}
+
+}  // namespace
+}  // namespace nalu
