@@ -43,6 +43,10 @@ std::string superscript(double exponent) {
 
 // Precedence: sums bind loosest, then products, then atoms (inputs, constants, calls).
 int precedence(const ExprPtr& expr) {
+  if (expr->terms.empty() &&
+      (expr->kind == Expr::Kind::kSum || expr->kind == Expr::Kind::kProduct)) {
+    return 2;  // prints as the constant 0 or 1
+  }
   switch (expr->kind) {
     case Expr::Kind::kSum:
       return expr->terms.size() == 1 && expr->terms[0].first == 1.0
@@ -271,11 +275,44 @@ std::string to_string(const ExprPtr& expr, const std::string& input_prefix) {
   return render(expr, input_prefix);
 }
 
+namespace {
+
+// Plain sums and products of inputs and constants inline well; gates, sigmoids and opaque parts
+// would be repeated at every use.
+bool inlines_well(const ExprPtr& expr) {
+  switch (expr->kind) {
+    case Expr::Kind::kGate:
+    case Expr::Kind::kSigmoid:
+    case Expr::Kind::kOpaque:
+      return false;
+    default:
+      for (const auto& term : expr->terms) {
+        if (!inlines_well(term.second))
+          return false;
+      }
+      return true;
+  }
+}
+
+std::string hidden_prefix(size_t layer, size_t layers) {
+  return layers == 1 ? std::string("h") : "h" + std::to_string(layer + 1) + "_";
+}
+
+}  // namespace
+
 std::vector<std::string> Formula::lines(const std::string& input_prefix,
                                         const std::string& output_prefix) const {
   std::vector<std::string> out;
+  std::string previous = input_prefix;
+  for (size_t l = 0; l < hidden.size(); ++l) {
+    const std::string name = hidden_prefix(l, hidden.size());
+    for (size_t j = 0; j < hidden[l].size(); ++j) {
+      out.push_back(name + std::to_string(j) + " = " + to_string(hidden[l][j], previous));
+    }
+    previous = name;
+  }
   for (size_t j = 0; j < outputs.size(); ++j) {
-    out.push_back(output_prefix + std::to_string(j) + " = " + to_string(outputs[j], input_prefix));
+    out.push_back(output_prefix + std::to_string(j) + " = " + to_string(outputs[j], previous));
   }
   return out;
 }
@@ -296,8 +333,18 @@ bool Formula::exact() const {
 
 Formula compose(const Formula& inner, const Formula& outer) {
   Formula result;
-  for (const auto& output : outer.outputs)
-    result.outputs.push_back(substitute(output, inner.outputs));
+  const bool inline_inner = inner.hidden.empty() && outer.hidden.empty() &&
+                            std::all_of(inner.outputs.begin(), inner.outputs.end(), inlines_well);
+  if (inline_inner) {
+    for (const auto& output : outer.outputs) {
+      result.outputs.push_back(substitute(output, inner.outputs));
+    }
+  } else {
+    result.hidden = inner.hidden;
+    result.hidden.push_back(inner.outputs);
+    result.hidden.insert(result.hidden.end(), outer.hidden.begin(), outer.hidden.end());
+    result.outputs = outer.outputs;
+  }
   result.max_rounding_error = std::max(inner.max_rounding_error, outer.max_rounding_error);
   if (std::isnan(inner.max_rounding_error) || std::isnan(outer.max_rounding_error)) {
     result.max_rounding_error = std::numeric_limits<double>::quiet_NaN();

@@ -205,3 +205,35 @@ TEST(FormulaTest, HugeValuesRenderInScientificNotation) {
 
 }  // namespace
 }  // namespace nalu
+
+namespace nalu {
+namespace {
+
+TEST(FormulaTest, GatedLayersStayNamedInsteadOfInlined) {
+  // A NALU-like first layer (a gate over x) feeding a product: inlining would repeat the gate.
+  Formula inner;
+  const auto gate = sigmoid_expr(sum_expr({{0.5, input_expr(0)}}));
+  inner.outputs = {gate_expr(gate, sum_expr({{1, input_expr(0)}, {1, input_expr(1)}}),
+                             product_expr({{1, input_expr(0)}, {1, input_expr(1)}})),
+                   sum_expr({{1, input_expr(1)}})};
+  Formula outer;
+  outer.outputs = {product_expr({{1, input_expr(0)}, {1, input_expr(1)}})};
+  const Formula composed = compose(inner, outer);
+  ASSERT_EQ(composed.hidden.size(), 1u);
+  EXPECT_EQ(composed.lines(),
+            (std::vector<std::string>{"h0 = σ(0.5·x0)·(x0 + x1) + (1 − σ(0.5·x0))·(x0 · x1)",
+                                      "h1 = x1", "y0 = h0 · h1"}));
+  // A third layer numbers the hidden layers.
+  Formula square;
+  square.outputs = {product_expr({{2, input_expr(0)}})};
+  const Formula deeper = compose(composed, square);
+  ASSERT_EQ(deeper.hidden.size(), 2u);
+  const auto lines = deeper.lines();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[1], "h1_1 = x1");
+  EXPECT_EQ(lines[2], "h2_0 = h1_0 · h1_1");
+  EXPECT_EQ(lines[3], "y0 = h2_0²");
+}
+
+}  // namespace
+}  // namespace nalu

@@ -12,6 +12,7 @@
 #include "bench_command.h"
 #include "nalu/nalu.h"
 #include "progress.h"
+#include "recurrent_command.h"
 
 namespace {
 
@@ -270,6 +271,8 @@ int main(int argc, char** argv) {
   add_train_command(app, train_flags);
   nalu::cli::BenchFlags bench_flags;
   CLI::App* bench = nalu::cli::add_bench_command(app, bench_flags);
+  nalu::cli::RecurrentFlags recurrent_flags;
+  CLI::App* recurrent = nalu::cli::add_recurrent_command(app, recurrent_flags);
 
   try {
     app.parse(argc, argv);
@@ -289,6 +292,8 @@ int main(int argc, char** argv) {
       return run_units();
     if (app.got_subcommand(bench))
       return nalu::cli::run_bench_command(*bench, bench_flags);
+    if (app.got_subcommand(recurrent))
+      return nalu::cli::run_recurrent_command(recurrent_flags);
     return run_train(train_flags);
   } catch (const nalu::NumericalError& e) {
     std::fprintf(stderr, "nalu: error: %s\n", first_line(e.what()).c_str());

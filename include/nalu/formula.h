@@ -45,10 +45,16 @@ std::string to_string(const ExprPtr& expr, const std::string& input_prefix = "x"
 /// weights it was read from were from the rounded values (max absolute distance; infinity
 /// when the unit has no closed form, such as an MLP).
 struct Formula {
+  /// Expressions of the outputs: of the inputs, or of the last hidden layer when `hidden` is
+  /// not empty.
   std::vector<ExprPtr> outputs;
+  /// Hidden layers kept apart because inlining them would not read well (a gate or an opaque
+  /// part): layer 0 is in terms of the inputs, layer l of layer l - 1. They print as h0, h1, ...
+  /// (one hidden layer) or h1_0, h2_0, ... (several).
+  std::vector<std::vector<ExprPtr>> hidden;
   double max_rounding_error = 0.0;
 
-  /// "y0 = ...", one line per output.
+  /// "h0 = ..." for each hidden output, then "y0 = ...", one line per output.
   std::vector<std::string> lines(const std::string& input_prefix = "x",
                                  const std::string& output_prefix = "y") const;
   /// All lines joined by "; ".
@@ -56,7 +62,8 @@ struct Formula {
   bool exact() const;  // every read weight was within 1e-6 of its rounded value
 };
 
-/// The formula of `outer` applied to the outputs of `inner`.
+/// The formula of `outer` applied to the outputs of `inner`: substituted into one expression
+/// when `inner` is plain sums and products, else kept as a named hidden layer.
 Formula compose(const Formula& inner, const Formula& outer);
 
 /// max_error = max(max_error, distance), except that NaN (from a non-finite weight) wins and

@@ -142,6 +142,79 @@ torch::Generator make_generator(uint64_t seed) {
   return at::make_generator<at::CPUGeneratorImpl>(seed);
 }
 
+// ---- subsets and targets ----
+
+Subsets place_subsets(int64_t input_size, double subset_ratio, double overlap_ratio,
+                      uint64_t placement_seed) {
+  check(subset_ratio > 0 && subset_ratio <= 1,
+        "task: subset ratio must be in (0, 1], got " + format_number(subset_ratio));
+  check(overlap_ratio >= 0 && overlap_ratio < 1,
+        "task: overlap ratio must be in [0, 1), got " + format_number(overlap_ratio));
+  const auto subset = static_cast<int64_t>(std::floor(subset_ratio * input_size));
+  const auto overlap = static_cast<int64_t>(std::floor(overlap_ratio * subset));
+  check(subset >= 1, "task: subset ratio " + format_number(subset_ratio) + " of an input of size " +
+                         std::to_string(input_size) + " selects no element");
+  const int64_t span = 2 * subset - overlap;
+  check(span <= input_size, "task: two subsets of " + std::to_string(subset) +
+                                " elements overlapping by " + std::to_string(overlap) + " need " +
+                                std::to_string(span) + " inputs, but the input size is " +
+                                std::to_string(input_size));
+  // The subsets' place is drawn once per dataset seed.
+  auto generator = make_generator(placement_seed);
+  const int64_t start =
+      torch::randint(0, input_size - span + 1, {1}, generator, torch::kLong).item<int64_t>();
+  return {start, start + subset, start + subset - overlap, start + span};
+}
+
+torch::Tensor apply_operation(Operation op, const Subsets& subsets, const torch::Tensor& input) {
+  torch::NoGradGuard no_grad;
+  const auto x = input.to(torch::kDouble);
+  const auto a = x.slice(1, subsets.a_begin, subsets.a_end).sum(1, true);
+  const auto b = x.slice(1, subsets.b_begin, subsets.b_end).sum(1, true);
+  torch::Tensor y;
+  switch (op) {
+    case Operation::kAdd:
+      y = a + b;
+      break;
+    case Operation::kSub:
+      y = a - b;
+      break;
+    case Operation::kMul:
+      y = a * b;
+      break;
+    case Operation::kDiv:
+      y = a / b;
+      break;
+    case Operation::kSquare:
+      y = a * a;
+      break;
+    case Operation::kSqrt:
+      y = a.sqrt();
+      break;
+  }
+  return y.to(input.scalar_type());
+}
+
+torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
+                             torch::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  // Uniform over the union: draw a position along the total length, then map it into its
+  // interval.
+  auto u = torch::rand(sizes, generator, torch::kDouble) * range.length();
+  auto x = torch::empty_like(u);
+  double offset = 0.0;
+  auto assigned = torch::zeros_like(u, torch::kBool);
+  for (const auto& interval : range.intervals) {
+    const double width = interval.high - interval.low;
+    auto inside = (u >= offset) & (u < offset + width) & ~assigned;
+    x = torch::where(inside, u - offset + interval.low, x);
+    assigned |= inside;
+    offset += width;
+  }
+  // Rounding can leave u == length: put it at the top of the last interval.
+  return torch::where(assigned, x, torch::full_like(x, range.intervals.back().high));
+}
+
 // ---- ArithmeticTask ----
 
 ArithmeticTask::ArithmeticTask(ArithmeticTaskOptions options) : options_(std::move(options)) {
@@ -174,25 +247,8 @@ ArithmeticTask::ArithmeticTask(ArithmeticTaskOptions options) : options_(std::mo
     }
     subsets_ = s;
   } else {
-    check(o.subset_ratio > 0 && o.subset_ratio <= 1,
-          "task: subset ratio must be in (0, 1], got " + format_number(o.subset_ratio));
-    check(o.overlap_ratio >= 0 && o.overlap_ratio < 1,
-          "task: overlap ratio must be in [0, 1), got " + format_number(o.overlap_ratio));
-    const auto subset = static_cast<int64_t>(std::floor(o.subset_ratio * o.input_size));
-    const auto overlap = static_cast<int64_t>(std::floor(o.overlap_ratio * subset));
-    check(subset >= 1, "task: subset ratio " + format_number(o.subset_ratio) +
-                           " of an input of size " + std::to_string(o.input_size) +
-                           " selects no element");
-    const int64_t span = 2 * subset - overlap;
-    check(span <= o.input_size,
-          "task: two subsets of " + std::to_string(subset) + " elements overlapping by " +
-              std::to_string(overlap) + " need " + std::to_string(span) +
-              " inputs, but the input size is " + std::to_string(o.input_size));
-    // The subsets' place is drawn once per dataset seed.
-    auto generator = make_generator(derive_seed(o.seed, kPositionsStream));
-    const int64_t start =
-        torch::randint(0, o.input_size - span + 1, {1}, generator, torch::kLong).item<int64_t>();
-    subsets_ = {start, start + subset, start + subset - overlap, start + span};
+    subsets_ = place_subsets(o.input_size, o.subset_ratio, o.overlap_ratio,
+                             derive_seed(o.seed, kPositionsStream));
   }
 
   auto interpolation_generator = make_generator(derive_seed(o.seed, kInterpolationSetStream));
@@ -209,22 +265,7 @@ Batch ArithmeticTask::sample(int64_t batch_size, const Range& range,
                              torch::Generator& generator) const {
   check(batch_size > 0, "task: batch size must be positive, got " + std::to_string(batch_size));
   torch::NoGradGuard no_grad;
-  // Uniform over the union: draw a position along the total length, then map it into its
-  // interval.
-  auto u =
-      torch::rand({batch_size, options_.input_size}, generator, torch::kDouble) * range.length();
-  auto x = torch::empty_like(u);
-  double offset = 0.0;
-  auto assigned = torch::zeros_like(u, torch::kBool);
-  for (const auto& interval : range.intervals) {
-    const double width = interval.high - interval.low;
-    auto inside = (u >= offset) & (u < offset + width) & ~assigned;
-    x = torch::where(inside, u - offset + interval.low, x);
-    assigned |= inside;
-    offset += width;
-  }
-  // Rounding can leave u == length: put it at the top of the last interval.
-  x = torch::where(assigned, x, torch::full_like(x, range.intervals.back().high));
+  auto x = sample_uniform(range, {batch_size, options_.input_size}, generator);
   if (options_.integers)
     x = x.floor();
   x = x.to(torch::kFloat);
@@ -232,32 +273,7 @@ Batch ArithmeticTask::sample(int64_t batch_size, const Range& range,
 }
 
 torch::Tensor ArithmeticTask::target(const torch::Tensor& input) const {
-  torch::NoGradGuard no_grad;
-  const auto x = input.to(torch::kDouble);
-  const auto a = x.slice(1, subsets_.a_begin, subsets_.a_end).sum(1, true);
-  const auto b = x.slice(1, subsets_.b_begin, subsets_.b_end).sum(1, true);
-  torch::Tensor y;
-  switch (options_.op) {
-    case Operation::kAdd:
-      y = a + b;
-      break;
-    case Operation::kSub:
-      y = a - b;
-      break;
-    case Operation::kMul:
-      y = a * b;
-      break;
-    case Operation::kDiv:
-      y = a / b;
-      break;
-    case Operation::kSquare:
-      y = a * a;
-      break;
-    case Operation::kSqrt:
-      y = a.sqrt();
-      break;
-  }
-  return y.to(input.scalar_type());
+  return apply_operation(options_.op, subsets_, input);
 }
 
 std::string ArithmeticTask::describe() const {

@@ -7,6 +7,7 @@
 #include "nalu/strings.h"
 #include "nalu/units/baselines.h"
 #include "nalu/units/registry.h"
+#include "shared.h"
 
 namespace nalu {
 
@@ -23,6 +24,23 @@ const char* additive_partner(const std::string& unit) {
 }
 
 }  // namespace
+
+namespace detail {
+
+void check_optimizer(const OptimizerConfig& optimizer) {
+  find_name(optimizer_names(), optimizer.name, "optimizer");
+  check(optimizer.learning_rate > 0 && std::isfinite(optimizer.learning_rate),
+        "optimizer: learning rate must be a positive number");
+  check(optimizer.momentum >= 0 && optimizer.momentum < 1, "optimizer: momentum must be in [0, 1)");
+}
+
+void check_unit_settings(const UnitSettings& settings) {
+  parse_activation(settings.mlp_activation);
+  check(settings.epsilon >= 0 && std::isfinite(settings.epsilon),
+        "model: epsilon must be a finite number >= 0");
+}
+
+}  // namespace detail
 
 const std::vector<std::string>& task_names() {
   static const std::vector<std::string> kNames = {"static", "seed-sum", "seed-mul"};
@@ -68,14 +86,8 @@ void RunConfig::validate() const {
   check(model.units.size() == 1 || model.units.size() == depth,
         "model: " + std::to_string(depth) + " layers need 1 or " + std::to_string(depth) +
             " unit names, got " + std::to_string(model.units.size()));
-  parse_activation(model.settings.mlp_activation);
-  check(model.settings.epsilon >= 0 && std::isfinite(model.settings.epsilon),
-        "model: epsilon must be a finite number >= 0");
-
-  find_name(optimizer_names(), optimizer.name, "optimizer");
-  check(optimizer.learning_rate > 0 && std::isfinite(optimizer.learning_rate),
-        "optimizer: learning rate must be a positive number");
-  check(optimizer.momentum >= 0 && optimizer.momentum < 1, "optimizer: momentum must be in [0, 1)");
+  detail::check_unit_settings(model.settings);
+  detail::check_optimizer(optimizer);
 
   check(training.iterations > 0,
         "training: iterations must be positive, got " + std::to_string(training.iterations));

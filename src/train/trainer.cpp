@@ -10,6 +10,7 @@
 
 #include "nalu/error.h"
 #include "nalu/units/inalu.h"
+#include "shared.h"
 
 namespace nalu {
 
@@ -18,6 +19,19 @@ namespace {
 // Streams of derive_seed(config.seed, stream) used by a run (the task uses 1-3).
 constexpr uint64_t kInitializationStream = 10;
 constexpr uint64_t kBatchStream = 11;
+
+std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
+  std::vector<INALUImpl*> layers;
+  for (const auto& layer : model.layers()) {
+    if (auto* inalu = dynamic_cast<INALUImpl*>(layer.get()))
+      layers.push_back(inalu);
+  }
+  return layers;
+}
+
+}  // namespace
+
+namespace detail {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& config,
                                                         std::vector<torch::Tensor> parameters) {
@@ -36,11 +50,15 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c
   throw Error("unknown optimizer '" + config.name + "'");
 }
 
+namespace {
+
 std::string describe_non_finite(const torch::Tensor& tensor) {
   return torch::isnan(tensor).any().item<bool>() ? "NaN" : "infinite";
 }
 
-[[noreturn]] void throw_diverged(StackImpl& model, int64_t step, const torch::Tensor& loss) {
+}  // namespace
+
+void throw_diverged(const torch::nn::Module& model, int64_t step, const torch::Tensor& loss) {
   torch::NoGradGuard no_grad;
   for (const auto& item : model.named_parameters()) {
     if (!torch::isfinite(item.value()).all().item<bool>()) {
@@ -55,16 +73,23 @@ std::string describe_non_finite(const torch::Tensor& tensor) {
                            " while every parameter is finite (the model's output overflowed)");
 }
 
-std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
-  std::vector<INALUImpl*> layers;
-  for (const auto& layer : model.layers()) {
-    if (auto* inalu = dynamic_cast<INALUImpl*>(layer.get()))
-      layers.push_back(inalu);
+void check_parameters_finite(const torch::nn::Module& model, int64_t step) {
+  torch::NoGradGuard no_grad;
+  for (const auto& item : model.named_parameters()) {
+    if (!torch::isfinite(item.value()).all().item<bool>())
+      throw_diverged(model, step, torch::full({}, NAN));
   }
-  return layers;
 }
 
-}  // namespace
+std::mutex& global_generator_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace detail
+
+using detail::make_optimizer;
+using detail::throw_diverged;
 
 std::vector<RegularizerSchedule> layer_schedules(const StackImpl& model,
                                                  const TrainingConfig& training) {
@@ -95,10 +120,9 @@ ArithmeticTask make_task(const RunConfig& config) {
 Stack make_model(const RunConfig& config) {
   // LibTorch's initialisers draw from the global generator: seed it and build under one lock so
   // that models built on parallel threads (nalu bench) get the same weights as alone.
-  static std::mutex global_generator;
-  std::lock_guard<std::mutex> lock(global_generator);
-  torch::manual_seed(derive_seed(config.seed, kInitializationStream));
-  return make_stack(config.resolve_layers(), config.sizes(), config.model.settings);
+  return detail::build_seeded(derive_seed(config.seed, kInitializationStream), [&] {
+    return make_stack(config.resolve_layers(), config.sizes(), config.model.settings);
+  });
 }
 
 TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
@@ -182,11 +206,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
     }
   }
   // A parameter may have become non-finite in the very last step.
-  for (const auto& item : model.named_parameters()) {
-    if (!torch::isfinite(item.value()).all().item<bool>()) {
-      throw_diverged(model, training.iterations, torch::full({}, NAN));
-    }
-  }
+  detail::check_parameters_finite(model, training.iterations);
 
   result.final = result.history.back();
   result.final_formula = model.formula();

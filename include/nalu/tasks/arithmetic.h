@@ -99,6 +99,19 @@ class ArithmeticTask {
   Batch extrapolation_set_;
 };
 
+/// The two subsets of an input of `input_size` elements: floor(subset_ratio * input_size)
+/// elements each, overlapping by floor(overlap_ratio * subset size), placed at a position drawn
+/// from a generator seeded with `placement_seed`. Throws nalu::Error ("task: ...") when they do
+/// not fit. Shared by every task that sums subsets (static and recurrent).
+Subsets place_subsets(int64_t input_size, double subset_ratio, double overlap_ratio,
+                      uint64_t placement_seed);
+/// op(a, b) with a, b the sums of `input`'s subsets: x:[B,I] -> y:[B,1], computed in double and
+/// returned in x's dtype.
+torch::Tensor apply_operation(Operation op, const Subsets& subsets, const torch::Tensor& input);
+/// Values drawn uniformly (by length) from the union `range`, as a double tensor of `sizes`.
+torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
+                             torch::Generator& generator);
+
 /// A CPU generator seeded with `seed`.
 torch::Generator make_generator(uint64_t seed);
 /// A well-mixed seed for stream `stream` of a run seeded `seed` (SplitMix64).

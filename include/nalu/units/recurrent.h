@@ -1,0 +1,156 @@
+// Arithmetic units as recurrent cells (Trask et al. 2018, recurrent arithmetic and MNIST
+// counting): h_t = Unit([x_t, h_{t-1}]), so a NAC cell with weights [I | identity] keeps a
+// running sum. Any registry unit can serve as the cell. RecurrentArithmeticModel puts such a
+// core (or an LSTM / GRU / plain RNN baseline) in front of a head that reads the last state.
+#pragma once
+
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/rnn.h>
+#include <torch/nn/pimpl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nalu/units/stack.h"
+
+namespace nalu {
+
+// ---- options ----------------------------------------------------------------------------------
+
+/// Options for RecurrentCell.
+///
+/// Example:
+/// ```
+/// nalu::RecurrentCell cell(nalu::RecurrentCellOptions("nalu", 10, 2).settings(settings));
+/// ```
+struct RecurrentCellOptions {
+  RecurrentCellOptions(std::string unit, int64_t input_size, int64_t hidden_size)
+      : unit_(std::move(unit)), input_size_(input_size), hidden_size_(hidden_size) {}
+  /// Registry name of the unit that computes h_t ("nac", "nalu", "nau", ...).
+  TORCH_ARG(std::string, unit);
+  TORCH_ARG(int64_t, input_size);
+  TORCH_ARG(int64_t, hidden_size);
+  /// Passed to make_unit.
+  TORCH_ARG(UnitSettings, settings);
+};
+
+// ---- functional -------------------------------------------------------------------------------
+
+namespace functional {
+/// One step of a unit used as a cell: x:[B,I] h_prev:[B,H] -> h:[B,H] = unit([x, h_prev]).
+/// `unit` maps I + H inputs to H outputs.
+torch::Tensor recurrent_cell(ArithmeticUnit& unit, const torch::Tensor& input,
+                             const torch::Tensor& hidden);
+}  // namespace functional
+
+// ---- cell -------------------------------------------------------------------------------------
+
+/// A registry unit of I + H inputs and H outputs used in place of an RNN cell, with h_0 = 0.
+/// Its unit is registered as the submodule "unit"; regularise and clamp it as any unit.
+///
+/// Example:
+/// ```
+/// nalu::RecurrentCell cell("nac", 10, 2);
+/// torch::Tensor h = cell(torch::rand({64, 10}), torch::Tensor());  // h_1: [64, 2]
+/// h = cell(torch::rand({64, 10}), h);                              // h_2
+/// torch::Tensor states = cell->forward_sequence(torch::rand({64, 5, 10}));  // [64, 5, 2]
+/// ```
+class RecurrentCellImpl : public torch::nn::Cloneable<RecurrentCellImpl> {
+ public:
+  RecurrentCellImpl(std::string unit, int64_t input_size, int64_t hidden_size)
+      : RecurrentCellImpl(RecurrentCellOptions(std::move(unit), input_size, hidden_size)) {}
+  explicit RecurrentCellImpl(RecurrentCellOptions options);
+
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  /// x_t:[B,I] h_prev:[B,H] or undefined (h_0 = 0) -> h_t:[B,H].
+  torch::Tensor forward(const torch::Tensor& input, const torch::Tensor& hidden = {});
+  /// Runs the cell over a sequence x:[B,T,I] from `initial` (zeros when undefined) and returns
+  /// every state h_1..h_T as [B,T,H].
+  torch::Tensor forward_sequence(const torch::Tensor& inputs, const torch::Tensor& initial = {});
+
+  ArithmeticUnit& unit() { return *unit_; }
+  const ArithmeticUnit& unit() const { return *unit_; }
+  std::shared_ptr<ArithmeticUnit> unit_ptr() const { return unit_; }
+
+  RecurrentCellOptions options;
+
+ private:
+  std::shared_ptr<ArithmeticUnit> unit_;
+};
+TORCH_MODULE(RecurrentCell);
+
+// ---- sequence model ---------------------------------------------------------------------------
+
+/// Names of the torch baselines a RecurrentArithmeticModel accepts as core: lstm, gru, rnn-relu,
+/// rnn-tanh. Any registry unit name is accepted too (as a RecurrentCell).
+const std::vector<std::string>& recurrent_baseline_names();
+/// Every accepted core name: the registry units, then the baselines.
+std::vector<std::string> recurrent_core_names();
+/// Throws nalu::Error listing the known cores unless `core` is one of them.
+void check_recurrent_core(const std::string& core);
+
+/// Options for RecurrentArithmeticModel.
+///
+/// Example:
+/// ```
+/// auto options = nalu::RecurrentArithmeticModelOptions("lstm", 10).hidden_size(8);
+/// ```
+struct RecurrentArithmeticModelOptions {
+  RecurrentArithmeticModelOptions(std::string core, int64_t input_size)
+      : core_(std::move(core)), input_size_(input_size) {}
+  /// A registry unit ("nac", "nalu", ...) used as a RecurrentCell, or "lstm", "gru",
+  /// "rnn-relu", "rnn-tanh".
+  TORCH_ARG(std::string, core);
+  TORCH_ARG(int64_t, input_size);
+  TORCH_ARG(int64_t, hidden_size) = 2;
+  /// Registry unit of the head (hidden -> 1). Empty: the core's own unit for a unit core, a
+  /// torch::nn::Linear for an LSTM / GRU / RNN core.
+  TORCH_ARG(std::string, head_unit);
+  /// Passed to make_unit for the cell and the head.
+  TORCH_ARG(UnitSettings, settings);
+};
+
+/// A recurrent core followed by a head on its last hidden state: x:[B,T,I] -> y:[B,1].
+///
+/// Example:
+/// ```
+/// nalu::RecurrentArithmeticModel model(nalu::RecurrentArithmeticModelOptions("nac", 10));
+/// torch::Tensor y = model(torch::rand({64, 10, 10}));  // [64, 1]
+/// ```
+class RecurrentArithmeticModelImpl : public torch::nn::Cloneable<RecurrentArithmeticModelImpl> {
+ public:
+  explicit RecurrentArithmeticModelImpl(RecurrentArithmeticModelOptions options);
+
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& inputs);
+
+  /// The arithmetic units of the model (the cell's unit, the head unless it is a Linear), the
+  /// ones whose regulariser and after_optimizer_step apply.
+  std::vector<std::shared_ptr<ArithmeticUnit>> units() const;
+  /// Sum over units() of schedules[u].at(step) * R_u; one schedule per unit.
+  torch::Tensor scheduled_regularization_loss(
+      int64_t step, const std::vector<RegularizerSchedule>& schedules) const;
+  /// Clamping and other projections of every unit.
+  void after_optimizer_step();
+  /// Max over units() of their sparsity error; 0 without units.
+  double sparsity_error() const;
+  /// The head's unit name, after resolving the default ("linear" for a torch::nn::Linear).
+  std::string head_name() const;
+
+  RecurrentArithmeticModelOptions options;
+  RecurrentCell cell{nullptr};        // unit cores
+  torch::nn::LSTM lstm{nullptr};      // core "lstm"
+  torch::nn::GRU gru{nullptr};        // core "gru"
+  torch::nn::RNN rnn{nullptr};        // cores "rnn-relu", "rnn-tanh"
+  torch::nn::Linear linear{nullptr};  // head of a baseline core without head_unit
+
+ private:
+  std::shared_ptr<ArithmeticUnit> head_;  // unit head, when not `linear`
+};
+TORCH_MODULE(RecurrentArithmeticModel);
+
+}  // namespace nalu

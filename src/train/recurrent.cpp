@@ -1,0 +1,157 @@
+// The training loop of the recurrent arithmetic task.
+#include "nalu/train/recurrent.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "nalu/error.h"
+#include "nalu/units/registry.h"
+#include "shared.h"
+
+namespace nalu {
+
+namespace {
+
+// Streams of derive_seed(config.seed, stream) used by a recurrent run (the recurrent task uses
+// 30-32).
+constexpr uint64_t kInitializationStream = 33;
+constexpr uint64_t kBatchStream = 34;
+
+// Predictions within kAccuracyTolerance * (1 + |target|) count as correct, as the static
+// trainer's default atol = rtol = 1e-4.
+constexpr double kAccuracyTolerance = 1e-4;
+
+std::pair<double, double> evaluate(RecurrentArithmeticModelImpl& model, const Batch& batch) {
+  torch::NoGradGuard no_grad;
+  const auto prediction = model.forward(batch.input);
+  const double mse = torch::mse_loss(prediction, batch.target).item<double>();
+  const auto close =
+      (prediction - batch.target).abs() <= kAccuracyTolerance * (1 + batch.target.abs());
+  return {mse, close.to(torch::kDouble).mean().item<double>()};
+}
+
+}  // namespace
+
+void RecurrentConfig::validate() const {
+  task.validate();
+  check_recurrent_core(core);
+  if (!head_unit.empty())
+    find_unit(head_unit);
+  check(hidden_size > 0, "model: hidden size must be positive, got " + std::to_string(hidden_size));
+  detail::check_unit_settings(settings);
+  detail::check_optimizer(optimizer);
+  check(iterations > 0, "training: iterations must be positive, got " + std::to_string(iterations));
+  check(batch_size > 0, "training: batch size must be positive, got " + std::to_string(batch_size));
+  check(eval_interval > 0,
+        "training: evaluation interval must be positive, got " + std::to_string(eval_interval));
+  if (regularizer) {
+    check(regularizer->scale >= 0, "training: regulariser scale must be >= 0");
+    check(regularizer->start >= 0 && regularizer->end >= 0,
+          "training: regulariser start and end must be >= 0");
+  }
+}
+
+RecurrentArithmeticModelOptions RecurrentConfig::model_options() const {
+  return RecurrentArithmeticModelOptions(core, task.input_size)
+      .hidden_size(hidden_size)
+      .head_unit(head_unit)
+      .settings(settings);
+}
+
+RecurrentArithmeticTask make_recurrent_task(const RecurrentConfig& config) {
+  RecurrentTaskOptions options = config.task;
+  options.seed = config.seed;
+  return RecurrentArithmeticTask(options);
+}
+
+RecurrentArithmeticModel make_recurrent_model(const RecurrentConfig& config) {
+  return detail::build_seeded(derive_seed(config.seed, kInitializationStream),
+                              [&] { return RecurrentArithmeticModel(config.model_options()); });
+}
+
+TrainResult train_recurrent_model(RecurrentArithmeticModelImpl& model,
+                                  const RecurrentArithmeticTask& task,
+                                  const RecurrentConfig& config,
+                                  const ProgressCallback& on_progress, int64_t progress_interval) {
+  config.validate();
+  check(model.options.input_size() == task.options().input_size,
+        "model takes " + std::to_string(model.options.input_size()) +
+            " inputs per step but the task gives " + std::to_string(task.options().input_size));
+  auto generator = make_generator(derive_seed(config.seed, kBatchStream));
+  auto optimizer = detail::make_optimizer(config.optimizer, model.parameters());
+
+  TrainResult result;
+  for (const auto& unit : model.units()) {
+    result.schedules.push_back(config.regularizer
+                                   ? *config.regularizer
+                                   : scaled_to_run(unit->default_regularizer(), config.iterations));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  double last_loss = NAN;
+  bool have_best = false;
+
+  auto run_evaluation = [&](int64_t step) {
+    Evaluation e;
+    e.step = step;
+    e.train_loss = last_loss;
+    std::tie(e.interpolation_mse, e.interpolation_accuracy) =
+        evaluate(model, task.interpolation_set());
+    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
+        evaluate(model, task.extrapolation_set());
+    e.sparsity_error = model.sparsity_error();
+    result.history.push_back(e);
+    if (!have_best || e.interpolation_mse < result.best.interpolation_mse) {
+      result.best = e;
+      have_best = !std::isnan(e.interpolation_mse);
+    }
+    if (on_progress) {
+      on_progress(ProgressEvent{step, config.iterations, last_loss, elapsed(),
+                                &result.history.back(), false});
+    }
+  };
+
+  model.train();
+  run_evaluation(0);
+  for (int64_t step = 1; step <= config.iterations; ++step) {
+    const Batch batch = task.sample(config.batch_size, generator);
+    const auto mse = torch::mse_loss(model.forward(batch.input), batch.target);
+    const auto loss = mse + model.scheduled_regularization_loss(step, result.schedules);
+    last_loss = mse.item<double>();
+    if (!std::isfinite(loss.item<double>()))
+      detail::throw_diverged(model, step, loss);
+
+    optimizer->zero_grad();
+    loss.backward();
+    optimizer->step();
+    model.after_optimizer_step();
+
+    if (step % config.eval_interval == 0 || step == config.iterations) {
+      run_evaluation(step);
+    } else if (on_progress && progress_interval > 0 && step % progress_interval == 0) {
+      on_progress(ProgressEvent{step, config.iterations, last_loss, elapsed(), nullptr, false});
+    }
+  }
+  // A parameter may have become non-finite in the very last step.
+  detail::check_parameters_finite(model, config.iterations);
+
+  result.final = result.history.back();
+  result.iterations = config.iterations;
+  result.wall_seconds = elapsed();
+  result.iterations_per_second =
+      result.wall_seconds > 0 ? static_cast<double>(result.iterations) / result.wall_seconds : 0;
+  return result;
+}
+
+TrainResult train_recurrent(const RecurrentConfig& config, const ProgressCallback& on_progress) {
+  config.validate();
+  const RecurrentArithmeticTask task = make_recurrent_task(config);
+  RecurrentArithmeticModel model = make_recurrent_model(config);
+  return train_recurrent_model(*model, task, config, on_progress);
+}
+
+}  // namespace nalu

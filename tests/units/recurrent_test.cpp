@@ -1,0 +1,165 @@
+// Units as recurrent cells and the recurrent arithmetic model: shapes, gradients, an exact
+// running sum over 1000 steps, heads and cores.
+#include "nalu/units/recurrent.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "nalu/tasks/arithmetic.h"
+#include "nalu/units/nac.h"
+#include "test_util.h"
+#include "units/gradcheck.h"
+#include "units/helpers.h"
+
+namespace nalu {
+namespace {
+
+using testing::away_from_zero;
+using testing::gradient_mismatch;
+
+TEST(RecurrentCell, MapsInputAndStateToTheNextState) {
+  torch::manual_seed(0);
+  for (const std::string unit : {"nac", "nalu", "nau", "linear"}) {
+    RecurrentCell cell(unit, 5, 3);
+    EXPECT_EQ(cell->unit().in_features(), 8) << unit;
+    const auto h1 = cell(torch::rand({4, 5}), torch::Tensor());
+    EXPECT_EQ(h1.sizes(), (std::vector<int64_t>{4, 3})) << unit;
+    const auto h2 = cell(torch::rand({4, 5}), h1);
+    EXPECT_EQ(h2.sizes(), (std::vector<int64_t>{4, 3})) << unit;
+    const auto states = cell->forward_sequence(torch::rand({4, 6, 5}));
+    EXPECT_EQ(states.sizes(), (std::vector<int64_t>{4, 6, 3})) << unit;
+  }
+}
+
+TEST(RecurrentCell, StartsFromAZeroState) {
+  torch::manual_seed(1);
+  RecurrentCell cell("nac", 3, 2);
+  const auto x = torch::rand({5, 3});
+  EXPECT_TRUE(torch::equal(cell(x, torch::Tensor()), cell(x, torch::zeros({5, 2}))));
+}
+
+TEST(RecurrentCell, RejectsWrongShapes) {
+  RecurrentCell cell("nac", 3, 2);
+  EXPECT_THROW_WITH(cell(torch::rand({5, 4}), torch::Tensor()),
+                    "recurrent cell: expected an input [batch, 3]");
+  EXPECT_THROW_WITH(cell(torch::rand({5, 3}), torch::rand({5, 3})),
+                    "recurrent cell: expected a hidden state [5, 2]");
+  EXPECT_THROW_WITH(cell->forward_sequence(torch::rand({5, 3})),
+                    "recurrent cell: expected a sequence [batch, steps, 3]");
+  EXPECT_THROW_WITH(RecurrentCell("lstm", 3, 2), "unknown unit 'lstm'");
+  EXPECT_THROW_WITH(RecurrentCell("nac", 3, 0), "recurrent cell: hidden size must be positive");
+}
+
+// d(sum(h_t * R))/d(parameters, x_t, h_{t-1}) against central differences, in double.
+void expect_cell_gradients_match(const std::string& unit, bool random_signs) {
+  SCOPED_TRACE(unit);
+  torch::manual_seed(2);
+  RecurrentCell cell(unit, 3, 2);
+  cell->to(torch::kDouble);
+  auto x = away_from_zero(4, 3, random_signs);
+  auto h = away_from_zero(4, 2, random_signs);
+  const auto weights = torch::randn({4, 2}, torch::kDouble);
+  auto loss = [&] { return (cell(x, h) * weights).sum().item<double>(); };
+
+  x.requires_grad_(true);
+  h.requires_grad_(true);
+  (cell(x, h) * weights).sum().backward();
+  const auto x_grad = x.grad().clone();
+  const auto h_grad = h.grad().clone();
+  x = x.detach();
+  h = h.detach();
+  for (const auto& item : cell->named_parameters()) {
+    auto parameter = item.value();
+    ASSERT_TRUE(parameter.grad().defined()) << item.key();
+    std::string where;
+    EXPECT_EQ(gradient_mismatch(parameter, parameter.grad().clone(), loss, {}, where), 0.0)
+        << item.key() << ": " << where;
+  }
+  std::string where;
+  EXPECT_EQ(gradient_mismatch(x, x_grad, loss, {}, where), 0.0) << "input: " << where;
+  EXPECT_EQ(gradient_mismatch(h, h_grad, loss, {}, where), 0.0) << "state: " << where;
+}
+
+TEST(RecurrentCell, GradientsMatchFiniteDifferences) {
+  expect_cell_gradients_match("nac", /*random_signs=*/true);
+  expect_cell_gradients_match("nalu", /*random_signs=*/false);
+  expect_cell_gradients_match("nau", /*random_signs=*/true);
+}
+
+TEST(RecurrentCell, HandSetNacKeepsAnExactRunningSumOverAThousandSteps) {
+  // h_t = [x_t | h_{t-1}] W^T with W = [I on the subsets | identity]: h0 sums x0 + x1 and h1
+  // sums x1 + x2 over every step. tanh(20) and sigmoid(20) round to exactly 1 in float.
+  RecurrentCell cell("nac", 4, 2);
+  auto& nac = dynamic_cast<NACImpl&>(cell->unit());
+  const auto pattern = testing::matrix({{1, 1, 0, 0, 1, 0}, {0, 1, 1, 0, 0, 1}});
+  testing::assign(nac.w_hat, pattern * 20);
+  testing::assign(nac.m_hat, torch::full({2, 6}, 20.0));
+  ASSERT_TRUE(torch::equal(nac.weight(), pattern));
+
+  // Integer inputs keep every partial sum exact in float.
+  auto generator = make_generator(7);
+  const auto x = torch::randint(0, 10, {3, 1000, 4}, generator, torch::kFloat);
+  torch::NoGradGuard no_grad;
+  const auto states = cell->forward_sequence(x);
+  const auto totals = x.sum(1);
+  const auto expected = torch::stack(
+      {totals.select(1, 0) + totals.select(1, 1), totals.select(1, 1) + totals.select(1, 2)}, 1);
+  EXPECT_TRUE(torch::equal(states.select(1, 999), expected))
+      << states.select(1, 999) << "\nexpected\n"
+      << expected;
+  EXPECT_GT(expected.min().item<double>(), 5000.0);
+}
+
+TEST(RecurrentArithmeticModel, EveryCoreMapsSequencesToOneOutput) {
+  torch::manual_seed(3);
+  for (const std::string core : {"nac", "nalu", "nau", "lstm", "gru", "rnn-relu", "rnn-tanh"}) {
+    RecurrentArithmeticModel model(RecurrentArithmeticModelOptions(core, 6).hidden_size(3));
+    const auto y = model(torch::rand({5, 4, 6}));
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{5, 1})) << core;
+    EXPECT_TRUE(torch::isfinite(y).all().item<bool>()) << core;
+  }
+}
+
+TEST(RecurrentArithmeticModel, HeadsFollowTheCoreUnlessGiven) {
+  RecurrentArithmeticModel nac(RecurrentArithmeticModelOptions("nac", 4));
+  EXPECT_EQ(nac->head_name(), "nac");
+  ASSERT_EQ(nac->units().size(), 2u);
+  EXPECT_EQ(nac->units()[0]->in_features(), 6);
+  EXPECT_EQ(nac->units()[1]->out_features(), 1);
+  RecurrentArithmeticModel lstm(RecurrentArithmeticModelOptions("lstm", 4));
+  EXPECT_EQ(lstm->head_name(), "linear");
+  EXPECT_TRUE(lstm->units().empty());
+  EXPECT_TRUE(lstm->linear);
+  EXPECT_EQ(lstm->sparsity_error(), 0.0);
+  RecurrentArithmeticModel mixed(RecurrentArithmeticModelOptions("gru", 4).head_unit("nalu"));
+  EXPECT_EQ(mixed->head_name(), "nalu");
+  EXPECT_EQ(mixed->units().size(), 1u);
+  RecurrentArithmeticModel rnn(RecurrentArithmeticModelOptions("rnn-relu", 4));
+  EXPECT_TRUE(c10::holds_alternative<torch::enumtype::kReLU>(rnn->rnn->options.nonlinearity()));
+}
+
+TEST(RecurrentArithmeticModel, RejectsUnknownCoresAndBadShapes) {
+  EXPECT_THROW_WITH(RecurrentArithmeticModel(RecurrentArithmeticModelOptions("transformer", 4)),
+                    "unknown recurrent core 'transformer'");
+  EXPECT_THROW_WITH(
+      RecurrentArithmeticModel(RecurrentArithmeticModelOptions("lstm", 4).head_unit("cnn")),
+      "unknown unit 'cnn'");
+  EXPECT_THROW_WITH(
+      RecurrentArithmeticModel(RecurrentArithmeticModelOptions("lstm", 4).hidden_size(0)),
+      "recurrent model: hidden size must be positive, got 0");
+  RecurrentArithmeticModel model(RecurrentArithmeticModelOptions("nac", 4));
+  EXPECT_THROW_WITH(model(torch::rand({2, 4})), "recurrent model: expected sequences");
+}
+
+TEST(RecurrentArithmeticModel, ClonesWithItsWeights) {
+  torch::manual_seed(4);
+  RecurrentArithmeticModel model(RecurrentArithmeticModelOptions("nalu", 3));
+  const auto copy = std::dynamic_pointer_cast<RecurrentArithmeticModelImpl>(model->clone());
+  ASSERT_TRUE(copy);
+  const auto x = torch::rand({2, 5, 3});
+  EXPECT_TRUE(torch::equal(model(x), copy->forward(x)));
+  EXPECT_EQ(copy->units().size(), 2u);
+}
+
+}  // namespace
+}  // namespace nalu
