@@ -295,7 +295,12 @@ bool inlines_well(const ExprPtr& expr) {
 }
 
 std::string hidden_prefix(size_t layer, size_t layers) {
-  return layers == 1 ? std::string("h") : "h" + std::to_string(layer + 1) + "_";
+  std::string prefix("h");
+  if (layers > 1) {
+    prefix += std::to_string(layer + 1);
+    prefix += '_';
+  }
+  return prefix;
 }
 
 }  // namespace
