@@ -120,5 +120,16 @@ expect_error 2 "unknown bench preset 'x'" bench --preset x
 printf '{"run_id": "a"}\n{"run_id": ' >"$work/corrupt.jsonl"
 expect_error 2 "corrupt.jsonl:2: not valid JSON" bench table "$work/corrupt.jsonl"
 
+# --- nalu recurrent ---
+"$nalu" recurrent --ops add --cores nac,lstm --seeds 1 --iterations 50 --eval-size 50 --jobs 1 -q \
+  >"$work/rec.md" 2>"$work/err" || fail "recurrent failed: $(cat "$work/err")"
+if grep -q "^| add | nac |" "$work/rec.md" && grep -q "^| add | lstm |" "$work/rec.md"; then
+  pass
+else
+  fail "recurrent table: $(cat "$work/rec.md")"
+fi
+expect_error 2 "unknown recurrent core 'transformer'" recurrent --cores transformer --iterations 10 -q
+expect_error 2 "empty or reversed" recurrent --range 3:1 --iterations 10 -q
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
