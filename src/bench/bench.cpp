@@ -3,10 +3,7 @@
 
 #include <torch/torch.h>
 
-#include <atomic>
 #include <cmath>
-#include <mutex>
-#include <thread>
 
 #include "nalu/error.h"
 #include "nalu/metrics/success.h"
@@ -14,6 +11,7 @@
 #include "nalu/train/record.h"
 #include "nalu/train/trainer.h"
 #include "nalu/units/registry.h"
+#include "parallel.h"
 
 namespace nalu {
 
@@ -223,58 +221,20 @@ nlohmann::json run_bench_record(const BenchRun& run) {
 void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
                const std::function<void(const nlohmann::json&)>& on_record,
                const std::function<void(int64_t, int64_t)>& on_run_progress) {
-  check(jobs > 0, "bench: jobs must be positive, got " + std::to_string(jobs));
   for (const auto& run : runs)
     run.config.validate();
   const int64_t total = static_cast<int64_t>(runs.size());
-  if (total == 0)
-    return;
-  const int64_t threads = std::min<int64_t>(jobs, total);
-  // Each job is one small model: parallelism comes from running jobs side by side.
-  const int previous_threads = torch::get_num_threads();
-  if (threads > 1)
-    torch::set_num_threads(1);
-
-  std::atomic<int64_t> next{0};
-  std::mutex output;
+  std::vector<nlohmann::json> records(runs.size());
   int64_t finished = 0;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (int64_t i = next++; i < total; i = next++) {
-      nlohmann::json record;
-      try {
-        record = run_bench_record(runs[i]);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(output);
-        if (!failure)
-          failure = std::current_exception();
-        next = total;  // stop handing out runs
-        return;
-      }
-      std::lock_guard<std::mutex> lock(output);
-      try {
-        on_record(record);
-      } catch (...) {
-        if (!failure)
-          failure = std::current_exception();
-        next = total;
-        return;
-      }
-      ++finished;
-      if (on_run_progress)
-        on_run_progress(finished, total);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool)
-    thread.join();
-  if (threads > 1)
-    torch::set_num_threads(previous_threads);
-  if (failure)
-    std::rethrow_exception(failure);
+  detail::run_parallel(
+      total, jobs, [&](int64_t i) { records[i] = run_bench_record(runs[i]); },
+      [&](int64_t i) {
+        on_record(records[i]);
+        records[i] = nlohmann::json();  // the caller has it now
+        ++finished;
+        if (on_run_progress)
+          on_run_progress(finished, total);
+      });
 }
 
 }  // namespace nalu

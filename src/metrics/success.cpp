@@ -50,54 +50,6 @@ ThresholdKey threshold_key(const ArithmeticTask& task, double epsilon, int64_t s
           std::move(bounds),      o.integers,   epsilon,   samples, o.seed};
 }
 
-// x:[rows, input_size] uniform (by length) over `range`, in double; the same mapping as
-// ArithmeticTask::sample, without its cast to float.
-torch::Tensor sample_range(int64_t rows, int64_t input_size, const Range& range, bool integers,
-                           torch::Generator& generator) {
-  auto u = torch::rand({rows, input_size}, generator, torch::kDouble);
-  if (range.intervals.size() == 1) {
-    // The common case, without the masks (which cost most of the simulation's time).
-    const auto& interval = range.intervals.front();
-    u.mul_(interval.high - interval.low).add_(interval.low).clamp_max_(interval.high);
-    return integers ? u.floor_() : u;
-  }
-  u.mul_(range.length());
-  auto x = torch::empty_like(u);
-  auto assigned = torch::zeros_like(u, torch::kBool);
-  double offset = 0.0;
-  for (const auto& interval : range.intervals) {
-    const double width = interval.high - interval.low;
-    auto inside = (u >= offset) & (u < offset + width) & ~assigned;
-    x = torch::where(inside, u - offset + interval.low, x);
-    assigned |= inside;
-    offset += width;
-  }
-  // Rounding can leave u == length: put it at the top of the last interval.
-  x = torch::where(assigned, x, torch::full_like(x, range.intervals.back().high));
-  return integers ? x.floor() : x;
-}
-
-// y = op(z0, z1) for z:[rows, 2] -> [rows].
-torch::Tensor apply_operation(Operation op, const torch::Tensor& z) {
-  const auto z0 = z.select(1, 0);
-  const auto z1 = z.select(1, 1);
-  switch (op) {
-    case Operation::kAdd:
-      return z0 + z1;
-    case Operation::kSub:
-      return z0 - z1;
-    case Operation::kMul:
-      return z0 * z1;
-    case Operation::kDiv:
-      return z0 / z1;
-    case Operation::kSquare:
-      return z0 * z0;
-    case Operation::kSqrt:
-      return z0.sqrt();
-  }
-  throw Error("epsilon_perfect_threshold: unknown operation");
-}
-
 // The first layer of the solution off by `epsilon`: W:[input_size, 2], column 0 selects a and
 // column 1 selects b with weight 1 - epsilon, every other entry is epsilon.
 torch::Tensor perturbed_weights(int64_t input_size, const Subsets& s, double epsilon) {
@@ -118,10 +70,14 @@ double simulate_threshold(const ArithmeticTask& task, double epsilon, int64_t sa
   double sum_squared_error = 0.0;
   for (int64_t done = 0; done < samples; done += kThresholdChunkRows) {
     const int64_t rows = std::min(kThresholdChunkRows, samples - done);
-    const auto x = sample_range(rows, o.input_size, o.extrapolation, o.integers, generator);
+    auto x = sample_uniform(o.extrapolation, {rows, o.input_size}, generator);
+    if (o.integers)
+      x = x.floor();
     const auto z = torch::mm(x, w);  // [rows, 4]: z0, z1 off by epsilon, then exact
-    const auto error =
-        apply_operation(o.op, z.slice(1, 0, 2)) - apply_operation(o.op, z.slice(1, 2, 4));
+    // op(z0, z1): the task's own operation with a = z0 and b = z1.
+    constexpr Subsets kPair{0, 1, 1, 2};
+    const auto error = apply_operation(o.op, kPair, z.slice(1, 0, 2)) -
+                       apply_operation(o.op, kPair, z.slice(1, 2, 4));
     sum_squared_error += error.square().sum().item<double>();
   }
   return sum_squared_error / static_cast<double>(samples);

@@ -198,6 +198,14 @@ torch::Tensor apply_operation(Operation op, const Subsets& subsets, const torch:
 torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
                              torch::Generator& generator) {
   torch::NoGradGuard no_grad;
+  if (range.intervals.size() == 1) {
+    // The common case, without the masks that cost most of the time.
+    const auto& interval = range.intervals.front();
+    return torch::rand(sizes, generator, torch::kDouble)
+        .mul_(interval.high - interval.low)
+        .add_(interval.low)
+        .clamp_max_(interval.high);
+  }
   // Uniform over the union: draw a position along the total length, then map it into its
   // interval.
   auto u = torch::rand(sizes, generator, torch::kDouble) * range.length();

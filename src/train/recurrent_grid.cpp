@@ -4,15 +4,13 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 
 #include "nalu/error.h"
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
+#include "parallel.h"
 
 namespace nalu {
 
@@ -105,43 +103,17 @@ std::vector<RecurrentRun> run_recurrent_grid(
     config.validate();
   const int64_t total = static_cast<int64_t>(configs.size());
   std::vector<RecurrentRun> runs(configs.size());
-  const int64_t threads = std::min<int64_t>(jobs, total);
-  // Each run is one small model: parallelism comes from running runs side by side.
-  const int previous_threads = torch::get_num_threads();
-  if (threads > 1)
-    torch::set_num_threads(1);
-
-  std::atomic<int64_t> next{0};
-  std::mutex output;
   int64_t finished = 0;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (int64_t i = next++; i < total; i = next++) {
-      try {
+  detail::run_parallel(
+      total, jobs,
+      [&](int64_t i) {
         runs[static_cast<size_t>(i)] = run_recurrent(configs[static_cast<size_t>(i)]);
-        std::lock_guard<std::mutex> lock(output);
+      },
+      [&](int64_t i) {
         ++finished;
         if (on_run)
           on_run(runs[static_cast<size_t>(i)], finished, total);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(output);
-        if (!failure)
-          failure = std::current_exception();
-        next = total;  // stop handing out runs
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool)
-    thread.join();
-  if (threads > 1)
-    torch::set_num_threads(previous_threads);
-  if (failure)
-    std::rethrow_exception(failure);
+      });
   return runs;
 }
 
