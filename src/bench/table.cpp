@@ -161,7 +161,8 @@ std::string render_table(const std::vector<BenchRow>& rows, const std::string& f
                                            "median sparsity err",
                                            "median extrap. MSE",
                                            "interp. norm. err",
-                                           "extrap. norm. err"};
+                                           "extrap. norm. err",
+                                           "diverged"};
   std::string out;
   auto emit = [&](const std::vector<std::string>& cells) {
     for (size_t i = 0; i < cells.size(); ++i) {
@@ -190,7 +191,7 @@ std::string render_table(const std::vector<BenchRow>& rows, const std::string& f
           fixed(r.median_solved_at, "%.0f"), fixed(r.median_sparsity_error, "%.2g"),
           fixed(r.median_extrapolation_mse, "%.3g"),
           fixed(r.interpolation_normalized_error, "%.3g"),
-          fixed(r.extrapolation_normalized_error, "%.3g")});
+          fixed(r.extrapolation_normalized_error, "%.3g"), std::to_string(r.diverged)});
   }
   return out;
 }

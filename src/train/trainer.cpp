@@ -19,6 +19,7 @@ namespace {
 // Streams of derive_seed(config.seed, stream) used by a run (the task uses 1-3).
 constexpr uint64_t kInitializationStream = 10;
 constexpr uint64_t kBatchStream = 11;
+constexpr uint64_t kReinitializationStream = 12;
 
 std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
   std::vector<INALUImpl*> layers;
@@ -133,6 +134,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
             std::to_string(task.options().input_size));
   const auto& training = config.training;
   auto generator = make_generator(derive_seed(config.seed, kBatchStream));
+  auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
   auto optimizer = make_optimizer(config.optimizer, model.parameters());
   const auto inalu_layers = reinitializable_layers(model);
 
@@ -170,7 +172,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
         result.best.interpolation_mse > training.reinit_threshold) {
       // iNALU's remedy for a stuck run: draw the weights again and restart the optimiser.
       for (auto* layer : inalu_layers)
-        layer->reinitialize();
+        layer->reinitialize(reinit_generator);
       optimizer = make_optimizer(config.optimizer, model.parameters());
       evaluations_since_improvement = 0;
       ++result.reinitializations;

@@ -47,14 +47,14 @@ void INALUImpl::reset() {
   reinitialize();
 }
 
-void INALUImpl::reinitialize() {
+void INALUImpl::reinitialize(c10::optional<torch::Generator> generator) {
   // The authors' values: means 0.88 (W_hat), 0.5 (M_hat), 0 (gate); stddev 0.2.
   torch::NoGradGuard no_grad;
-  w_hat_add.normal_(0.88, 0.2);
-  m_hat_add.normal_(0.5, 0.2);
-  w_hat_mul.normal_(0.88, 0.2);
-  m_hat_mul.normal_(0.5, 0.2);
-  gate.normal_(0.0, 0.2);
+  w_hat_add.normal_(0.88, 0.2, generator);
+  m_hat_add.normal_(0.5, 0.2, generator);
+  w_hat_mul.normal_(0.88, 0.2, generator);
+  m_hat_mul.normal_(0.5, 0.2, generator);
+  gate.normal_(0.0, 0.2, generator);
 }
 
 void INALUImpl::pretty_print(std::ostream& stream) const {

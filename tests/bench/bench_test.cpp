@@ -180,6 +180,7 @@ TEST(BenchTable, SummarisesSuccessRatesWithIntervals) {
       fake_record("nmu", true, 1e-6, 1000), fake_record("nmu", true, 2e-6, 3000),
       fake_record("nmu", false, 5.0, std::nullopt), fake_record("nmu", true, 3e-6, 2000),
       fake_record("mlp", false, 100.0, std::nullopt)};
+  records.back()["status"] = "diverged";
   const auto rows = summarize(records);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].unit, "nmu");
@@ -197,10 +198,12 @@ TEST(BenchTable, SummarisesSuccessRatesWithIntervals) {
   const std::string markdown = render_table(rows, "markdown");
   EXPECT_NE(markdown.find("| mul | nmu | 1:2->2:6 | 4 | 75% | 30–95% | 2000 |"), std::string::npos)
       << markdown;
+  EXPECT_NE(markdown.find("| extrap. norm. err | diverged |"), std::string::npos) << markdown;
   const std::string csv = render_table(rows, "csv");
   EXPECT_NE(csv.find("mul,mlp,1:2->2:6,1,0%"), std::string::npos) << csv;
   const auto json = nlohmann::json::parse(render_table(rows, "json"));
   EXPECT_EQ(json[0]["successes"], 3);
+  EXPECT_EQ(json[1]["diverged"], 1);
   EXPECT_TRUE(json[1]["median_solved_at"].is_null());
   EXPECT_THROW_WITH(render_table(rows, "html"), "unknown table format 'html'");
   EXPECT_THROW_WITH(summarize({nlohmann::json{{"status", "ok"}}}), "has no bench metrics");

@@ -2,6 +2,8 @@
 // a product from the inputs' signs; the log-space clips, regulariser and read-back.
 #include "nalu/units/inalu.h"
 
+#include "nalu/tasks/arithmetic.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -163,6 +165,26 @@ TEST(InaluTest, RejectsBadOptionsAndInputs) {
                          unit(torch::ones({1, 2, 2}));
                        }),
                        "inalu: expected a 2-D input"));
+}
+
+}  // namespace
+}  // namespace nalu
+
+namespace nalu {
+namespace {
+
+TEST(InaluTest, ReinitializationFromAGeneratorIsReproducible) {
+  INALU first(3, 2), second(3, 2);
+  auto g1 = make_generator(5), g2 = make_generator(5);
+  first->reinitialize(g1);
+  torch::manual_seed(123);  // the global generator must not matter
+  torch::rand({10});
+  second->reinitialize(g2);
+  EXPECT_TRUE(torch::equal(first->w_hat_add, second->w_hat_add));
+  EXPECT_TRUE(torch::equal(first->gate, second->gate));
+  auto g3 = make_generator(6);
+  second->reinitialize(g3);
+  EXPECT_FALSE(torch::equal(first->w_hat_add, second->w_hat_add));
 }
 
 }  // namespace

@@ -48,7 +48,9 @@ class INALUImpl : public torch::nn::Cloneable<INALUImpl>, public ArithmeticUnit 
   explicit INALUImpl(const INALUOptions& options);
 
   void reset() override;
-  void reinitialize();
+  /// Draws the weights again, from `generator` when given (the trainer passes the run's own,
+  /// so a re-initialised run is reproducible beside other runs), else LibTorch's global one.
+  void reinitialize(c10::optional<torch::Generator> generator = c10::nullopt);
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& input) override;
   torch::Tensor additive_weight() const;
