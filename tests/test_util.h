@@ -1,26 +1,84 @@
-// Small helpers shared by nalu's tests.
+// Small helpers shared by nalu's tests: setting hand-chosen weights, comparing tensors with a
+// readable failure message, and catching an exception's message.
 #pragma once
 
-#include <c10/util/Exception.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <functional>
+#include <sstream>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 namespace nalu::testing {
+
+/// Overwrites a parameter in place (so the unit keeps using it) with `values` of the same shape.
+inline void assign(torch::Tensor& parameter, const torch::Tensor& values) {
+  torch::NoGradGuard no_grad;
+  ASSERT_EQ(parameter.sizes(), values.sizes());
+  parameter.copy_(values);
+}
+
+/// Float [rows, columns] tensor from rows of values, e.g. matrix({{1, 0, -1}}).
+inline torch::Tensor matrix(const std::vector<std::vector<double>>& rows) {
+  std::vector<float> flat;
+  for (const auto& row : rows)
+    flat.insert(flat.end(), row.begin(), row.end());
+  const auto columns = rows.empty() ? 0 : static_cast<int64_t>(rows.front().size());
+  return torch::tensor(flat).reshape({static_cast<int64_t>(rows.size()), columns});
+}
+
+/// |actual - expected| <= atol + rtol * |expected| everywhere, shapes equal.
+inline ::testing::AssertionResult close_to(const torch::Tensor& actual,
+                                           const torch::Tensor& expected, double atol,
+                                           double rtol = 0.0) {
+  if (actual.sizes() != expected.sizes()) {
+    return ::testing::AssertionFailure()
+           << "shape " << actual.sizes() << " differs from expected " << expected.sizes();
+  }
+  const auto a = actual.detach().to(torch::kDouble);
+  const auto e = expected.detach().to(torch::kDouble);
+  if (torch::allclose(a, e, rtol, atol))
+    return ::testing::AssertionSuccess();
+  std::ostringstream text;
+  text << "max |difference| " << (a - e).abs().max().item<double>() << "\nactual:\n"
+       << a << "\nexpected:\n"
+       << e;
+  return ::testing::AssertionFailure() << text.str();
+}
+
+inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
+}
+
+/// The message of the `Exception` that `action` throws; fails the test when it throws nothing.
+/// Other exception types propagate (and fail the test as unexpected).
+template <typename Exception, typename Action>
+std::string message_of(Action&& action) {
+  try {
+    action();
+  } catch (const Exception& error) {
+    if constexpr (std::is_base_of_v<c10::Error, Exception>) {
+      return error.what_without_backtrace();
+    } else {
+      return error.what();
+    }
+  }
+  ADD_FAILURE() << "expected an exception, none was thrown";
+  return "";
+}
 
 /// The message of the nalu::Error / c10::Error / std::exception `fn` throws; fails the test
 /// when it throws nothing.
 inline std::string error_message(const std::function<void()>& fn) {
   try {
-    fn();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
+    return message_of<c10::Error>(fn);
   } catch (const std::exception& e) {
     return e.what();
   }
-  ADD_FAILURE() << "expected an exception";
-  return "";
 }
 
 }  // namespace nalu::testing

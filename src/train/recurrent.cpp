@@ -139,11 +139,7 @@ TrainResult train_recurrent_model(RecurrentArithmeticModelImpl& model,
   // A parameter may have become non-finite in the very last step.
   detail::check_parameters_finite(model, config.iterations);
 
-  result.final = result.history.back();
-  result.iterations = config.iterations;
-  result.wall_seconds = elapsed();
-  result.iterations_per_second =
-      result.wall_seconds > 0 ? static_cast<double>(result.iterations) / result.wall_seconds : 0;
+  detail::finish_result(result, config.iterations, elapsed());
   return result;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nalu/train/config.h"
+#include "nalu/train/trainer.h"
 
 namespace nalu::detail {
 
@@ -25,6 +26,10 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c
 
 /// Throws (as throw_diverged) when a parameter of `model` is not finite after `step`.
 void check_parameters_finite(const torch::nn::Module& model, int64_t step);
+
+/// Closes a finished run's result: the last evaluation becomes `final`, and the step count and
+/// timing are filled in.
+void finish_result(TrainResult& result, int64_t iterations, double wall_seconds);
 
 /// The lock around LibTorch's global generator, which its initialisers draw from.
 std::mutex& global_generator_mutex();

@@ -82,6 +82,14 @@ void check_parameters_finite(const torch::nn::Module& model, int64_t step) {
   }
 }
 
+void finish_result(TrainResult& result, int64_t iterations, double wall_seconds) {
+  result.final = result.history.back();
+  result.iterations = iterations;
+  result.wall_seconds = wall_seconds;
+  result.iterations_per_second =
+      wall_seconds > 0 ? static_cast<double>(iterations) / wall_seconds : 0;
+}
+
 std::mutex& global_generator_mutex() {
   static std::mutex mutex;
   return mutex;
@@ -210,12 +218,8 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
   // A parameter may have become non-finite in the very last step.
   detail::check_parameters_finite(model, training.iterations);
 
-  result.final = result.history.back();
   result.final_formula = model.formula();
-  result.iterations = training.iterations;
-  result.wall_seconds = elapsed();
-  result.iterations_per_second =
-      result.wall_seconds > 0 ? static_cast<double>(result.iterations) / result.wall_seconds : 0;
+  detail::finish_result(result, training.iterations, elapsed());
   return result;
 }
 

@@ -9,7 +9,7 @@
 #include <limits>
 
 #include "nalu/error.h"
-#include "units/helpers.h"
+#include "test_util.h"
 
 namespace nalu {
 namespace {

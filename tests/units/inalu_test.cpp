@@ -10,7 +10,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "units/helpers.h"
+#include "test_util.h"
 
 namespace nalu {
 namespace {

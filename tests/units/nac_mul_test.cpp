@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "nalu/units/nac_mul.h"
-#include "units/helpers.h"
+#include "test_util.h"
 
 namespace nalu {
 namespace {

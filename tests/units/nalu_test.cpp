@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "units/helpers.h"
+#include "test_util.h"
 
 namespace nalu {
 namespace {

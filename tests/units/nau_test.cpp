@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "units/helpers.h"
+#include "test_util.h"
 
 namespace nalu {
 namespace {

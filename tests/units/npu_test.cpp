@@ -8,7 +8,7 @@
 #include <cmath>
 #include <complex>
 
-#include "units/helpers.h"
+#include "test_util.h"
 
 namespace nalu {
 namespace {

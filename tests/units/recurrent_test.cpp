@@ -9,7 +9,6 @@
 #include "nalu/units/nac.h"
 #include "test_util.h"
 #include "units/gradcheck.h"
-#include "units/helpers.h"
 
 namespace nalu {
 namespace {

@@ -13,7 +13,7 @@
 #include "nalu/units/nau.h"
 #include "nalu/units/nmu.h"
 #include "nalu/units/registry.h"
-#include "units/helpers.h"
+#include "test_util.h"
 
 namespace nalu {
 namespace {
