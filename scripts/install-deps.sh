@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libtorch-dev        # LibTorch 1.13 (CPU)
+  libsleef-dev        # vectorised log for the fused engine's kernels
   libcli11-dev        # command-line parsing for the nalu tool
   nlohmann-json3-dev  # JSON records
   libgtest-dev        # the test suite

@@ -5,6 +5,7 @@
 
 #include "nalu/error.h"
 #include "nalu/strings.h"
+#include "nalu/train/fused.h"
 #include "nalu/units/baselines.h"
 #include "nalu/units/registry.h"
 #include "shared.h"
@@ -76,6 +77,7 @@ std::vector<std::string> RunConfig::resolve_layers() const {
 
 void RunConfig::validate() const {
   find_name(task_names(), task, "task");
+  find_name(engine_names(), engine, "engine");
   check(!model.units.empty(), "model: no unit given");
   for (const auto& unit : model.units)
     find_unit(unit);

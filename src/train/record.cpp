@@ -71,7 +71,7 @@ nlohmann::json config_to_json(const RunConfig& config) {
     training["regularizer"] = "per-unit defaults, scaled to the run length";
   }
   return {
-      {"engine", "torch"},
+      {"engine", config.engine},
       {"task", task},
       {"model",
        {{"units", config.model.units},
@@ -130,7 +130,8 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
       {"regularizer_schedules", schedules},
       {"history", history},
       {"timing",
-       {{"iterations", result.iterations},
+       {{"engine", result.engine},
+        {"iterations", result.iterations},
         {"wall_seconds", result.wall_seconds},
         {"iterations_per_second", result.iterations_per_second}}},
   };

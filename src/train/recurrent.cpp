@@ -88,12 +88,8 @@ TrainResult train_recurrent_model(RecurrentArithmeticModelImpl& model,
                                    ? *config.regularizer
                                    : scaled_to_run(unit->default_regularizer(), config.iterations));
   }
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
+  detail::RunTracker tracker(result, config.iterations, on_progress, progress_interval);
   double last_loss = NAN;
-  bool have_best = false;
 
   auto run_evaluation = [&](int64_t step) {
     Evaluation e;
@@ -104,15 +100,8 @@ TrainResult train_recurrent_model(RecurrentArithmeticModelImpl& model,
     std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
         evaluate(model, task.extrapolation_set());
     e.sparsity_error = model.sparsity_error();
-    result.history.push_back(e);
-    if (!have_best || e.interpolation_mse < result.best.interpolation_mse) {
-      result.best = e;
-      have_best = !std::isnan(e.interpolation_mse);
-    }
-    if (on_progress) {
-      on_progress(ProgressEvent{step, config.iterations, last_loss, elapsed(),
-                                &result.history.back(), false});
-    }
+    tracker.add(e);
+    tracker.report_evaluation();
   };
 
   model.train();
@@ -130,16 +119,16 @@ TrainResult train_recurrent_model(RecurrentArithmeticModelImpl& model,
     optimizer->step();
     model.after_optimizer_step();
 
-    if (step % config.eval_interval == 0 || step == config.iterations) {
+    if (step % config.eval_interval == 0 || step == config.iterations)
       run_evaluation(step);
-    } else if (on_progress && progress_interval > 0 && step % progress_interval == 0) {
-      on_progress(ProgressEvent{step, config.iterations, last_loss, elapsed(), nullptr, false});
-    }
+    else
+      tracker.report_step(step, last_loss);
   }
   // A parameter may have become non-finite in the very last step.
   detail::check_parameters_finite(model, config.iterations);
 
-  detail::finish_result(result, config.iterations, elapsed());
+  result.engine = "torch";
+  tracker.finish(config.iterations);
   return result;
 }
 

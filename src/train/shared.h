@@ -5,13 +5,19 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "nalu/train/config.h"
 #include "nalu/train/trainer.h"
+
+namespace nalu {
+class INALUImpl;
+}
 
 namespace nalu::detail {
 
@@ -27,9 +33,45 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c
 /// Throws (as throw_diverged) when a parameter of `model` is not finite after `step`.
 void check_parameters_finite(const torch::nn::Module& model, int64_t step);
 
-/// Closes a finished run's result: the last evaluation becomes `final`, and the step count and
-/// timing are filled in.
-void finish_result(TrainResult& result, int64_t iterations, double wall_seconds);
+/// The bookkeeping every training loop shares (static torch, fused, recurrent): the history,
+/// model selection at the lowest interpolation MSE, the stagnation count iNALU's
+/// re-initialisation watches, progress events and timing.
+class RunTracker {
+ public:
+  RunTracker(TrainResult& result, int64_t total, const ProgressCallback& on_progress,
+             int64_t progress_interval);
+  double elapsed() const;
+  /// Appends `e` to the history. When it is the best so far it becomes result.best and, when
+  /// `formula` is given, its formula becomes result.best_formula.
+  void add(const Evaluation& e, const std::function<Formula()>& formula = {});
+  /// Evaluations since the best one.
+  int64_t stagnation() const { return stagnation_; }
+  void restart_stagnation() { stagnation_ = 0; }
+  /// The progress event of the evaluation just added.
+  void report_evaluation(bool reinitialized = false);
+  /// A plain progress event, every progress_interval steps.
+  void report_step(int64_t step, double loss);
+  /// Closes the result: the last evaluation becomes `final`, the step count and timing are
+  /// filled in.
+  void finish(int64_t iterations);
+
+ private:
+  TrainResult& result_;
+  int64_t total_;
+  const ProgressCallback& on_progress_;
+  int64_t progress_interval_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  bool have_best_ = false;
+  int64_t stagnation_ = 0;
+};
+
+/// Whether a run with `inalu_layers` iNALU layers has stagnated long enough, above the
+/// threshold, to be re-initialised (iNALU's remedy).
+bool should_reinitialize(size_t inalu_layers, const RunTracker& tracker, const TrainResult& result,
+                         const TrainingConfig& training);
+
+/// The iNALU layers of `model`, which the trainers re-initialise when a run stagnates.
+std::vector<INALUImpl*> reinitializable_layers(StackImpl& model);
 
 /// The lock around LibTorch's global generator, which its initialisers draw from.
 std::mutex& global_generator_mutex();

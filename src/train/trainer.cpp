@@ -9,6 +9,8 @@
 #include <mutex>
 
 #include "nalu/error.h"
+#include "nalu/tasks/batch_stream.h"
+#include "nalu/train/fused.h"
 #include "nalu/units/inalu.h"
 #include "shared.h"
 
@@ -20,15 +22,6 @@ namespace {
 constexpr uint64_t kInitializationStream = 10;
 constexpr uint64_t kBatchStream = 11;
 constexpr uint64_t kReinitializationStream = 12;
-
-std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
-  std::vector<INALUImpl*> layers;
-  for (const auto& layer : model.layers()) {
-    if (auto* inalu = dynamic_cast<INALUImpl*>(layer.get()))
-      layers.push_back(inalu);
-  }
-  return layers;
-}
 
 }  // namespace
 
@@ -82,12 +75,65 @@ void check_parameters_finite(const torch::nn::Module& model, int64_t step) {
   }
 }
 
-void finish_result(TrainResult& result, int64_t iterations, double wall_seconds) {
-  result.final = result.history.back();
-  result.iterations = iterations;
-  result.wall_seconds = wall_seconds;
-  result.iterations_per_second =
+std::vector<INALUImpl*> reinitializable_layers(StackImpl& model) {
+  std::vector<INALUImpl*> layers;
+  for (const auto& layer : model.layers()) {
+    if (auto* inalu = dynamic_cast<INALUImpl*>(layer.get()))
+      layers.push_back(inalu);
+  }
+  return layers;
+}
+
+RunTracker::RunTracker(TrainResult& result, int64_t total, const ProgressCallback& on_progress,
+                       int64_t progress_interval)
+    : result_(result),
+      total_(total),
+      on_progress_(on_progress),
+      progress_interval_(progress_interval) {}
+
+double RunTracker::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void RunTracker::add(const Evaluation& e, const std::function<Formula()>& formula) {
+  result_.history.push_back(e);
+  if (!have_best_ || e.interpolation_mse < result_.best.interpolation_mse) {
+    result_.best = e;
+    if (formula)
+      result_.best_formula = formula();
+    have_best_ = !std::isnan(e.interpolation_mse);
+    stagnation_ = 0;
+  } else {
+    ++stagnation_;
+  }
+}
+
+void RunTracker::report_evaluation(bool reinitialized) {
+  if (on_progress_) {
+    const Evaluation& e = result_.history.back();
+    on_progress_(ProgressEvent{e.step, total_, e.train_loss, elapsed(), &e, reinitialized});
+  }
+}
+
+void RunTracker::report_step(int64_t step, double loss) {
+  if (on_progress_ && progress_interval_ > 0 && step % progress_interval_ == 0)
+    on_progress_(ProgressEvent{step, total_, loss, elapsed(), nullptr, false});
+}
+
+void RunTracker::finish(int64_t iterations) {
+  const double wall_seconds = elapsed();
+  result_.final = result_.history.back();
+  result_.iterations = iterations;
+  result_.wall_seconds = wall_seconds;
+  result_.iterations_per_second =
       wall_seconds > 0 ? static_cast<double>(iterations) / wall_seconds : 0;
+}
+
+bool should_reinitialize(size_t inalu_layers, const RunTracker& tracker, const TrainResult& result,
+                         const TrainingConfig& training) {
+  return inalu_layers > 0 && training.reinit_patience > 0 &&
+         tracker.stagnation() >= training.reinit_patience &&
+         result.best.interpolation_mse > training.reinit_threshold;
 }
 
 std::mutex& global_generator_mutex() {
@@ -141,20 +187,16 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
         "model takes " + std::to_string(model.in_features()) + " inputs but the task gives " +
             std::to_string(task.options().input_size));
   const auto& training = config.training;
-  auto generator = make_generator(derive_seed(config.seed, kBatchStream));
+  const BatchStream stream(task, derive_seed(config.seed, kBatchStream));
   auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
   auto optimizer = make_optimizer(config.optimizer, model.parameters());
-  const auto inalu_layers = reinitializable_layers(model);
+  const auto inalu_layers = detail::reinitializable_layers(model);
 
   TrainResult result;
+  result.engine = "torch";
   result.schedules = layer_schedules(model, training);
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
+  detail::RunTracker tracker(result, training.iterations, on_progress, progress_interval);
   double last_loss = NAN;
-  bool have_best = false;
-  int64_t evaluations_since_improvement = 0;
 
   auto run_evaluation = [&](int64_t step) {
     Evaluation e;
@@ -165,38 +207,24 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
     std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
         evaluate(model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
     e.sparsity_error = model.sparsity_error();
-    result.history.push_back(e);
-    if (!have_best || e.interpolation_mse < result.best.interpolation_mse) {
-      result.best = e;
-      result.best_formula = model.formula();
-      have_best = !std::isnan(e.interpolation_mse);
-      evaluations_since_improvement = 0;
-    } else {
-      ++evaluations_since_improvement;
-    }
+    tracker.add(e, [&] { return model.formula(); });
     bool reinitialized = false;
-    if (!inalu_layers.empty() && training.reinit_patience > 0 &&
-        evaluations_since_improvement >= training.reinit_patience &&
-        result.best.interpolation_mse > training.reinit_threshold) {
+    if (detail::should_reinitialize(inalu_layers.size(), tracker, result, training)) {
       // iNALU's remedy for a stuck run: draw the weights again and restart the optimiser.
       for (auto* layer : inalu_layers)
         layer->reinitialize(reinit_generator);
       optimizer = make_optimizer(config.optimizer, model.parameters());
-      evaluations_since_improvement = 0;
+      tracker.restart_stagnation();
       ++result.reinitializations;
       reinitialized = true;
     }
-    if (on_progress) {
-      ProgressEvent event{step,      training.iterations,    last_loss,
-                          elapsed(), &result.history.back(), reinitialized};
-      on_progress(event);
-    }
+    tracker.report_evaluation(reinitialized);
   };
 
   model.train();
   run_evaluation(0);
   for (int64_t step = 1; step <= training.iterations; ++step) {
-    const Batch batch = task.sample(training.batch_size, generator);
+    const Batch batch = stream.batch(step, training.batch_size);
     const auto prediction = model.forward(batch.input);
     const auto mse = torch::mse_loss(prediction, batch.target);
     const auto loss = mse + model.scheduled_regularization_loss(step, result.schedules);
@@ -209,22 +237,23 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
     optimizer->step();
     model.after_optimizer_step();
 
-    if (step % training.eval_interval == 0 || step == training.iterations) {
+    if (step % training.eval_interval == 0 || step == training.iterations)
       run_evaluation(step);
-    } else if (on_progress && progress_interval > 0 && step % progress_interval == 0) {
-      on_progress(ProgressEvent{step, training.iterations, last_loss, elapsed(), nullptr, false});
-    }
+    else
+      tracker.report_step(step, last_loss);
   }
   // A parameter may have become non-finite in the very last step.
   detail::check_parameters_finite(model, training.iterations);
 
   result.final_formula = model.formula();
-  detail::finish_result(result, training.iterations, elapsed());
+  tracker.finish(training.iterations);
   return result;
 }
 
 TrainResult run(const RunConfig& config, const ProgressCallback& on_progress) {
   config.validate();
+  if (resolve_engine(config) == "fused")
+    return fused::train(config, on_progress);
   const ArithmeticTask task = make_task(config);
   Stack model = make_model(config);
   return train_model(*model, task, config, on_progress);

@@ -52,6 +52,9 @@ struct RunConfig {
   OptimizerConfig optimizer;
   TrainingConfig training;
   uint64_t seed = 0;  // drives the dataset, the initialisation and the batches
+  /// "auto" (the fused engine where it applies, else torch), "fused" or "torch"; see
+  /// nalu/train/fused.h.
+  std::string engine = "auto";
 
   /// Layer sizes: input size, hidden sizes, 1.
   std::vector<int64_t> sizes() const;

@@ -39,6 +39,7 @@ struct TrainResult {
   std::vector<RegularizerSchedule> schedules;  // the regulariser schedule each layer used
   double wall_seconds = 0.0;
   double iterations_per_second = 0.0;
+  std::string engine;  // the engine that trained it: "fused" or "torch"
 };
 
 struct ProgressEvent {

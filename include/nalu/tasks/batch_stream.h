@@ -1,0 +1,49 @@
+// Training batches from a counter-based generator. Batch `step` of a stream is a pure function
+// of (seed, step, batch size): it needs no generator state, so both engines, any number of
+// threads and a resumed run all see the same data. Value c of a batch is
+// lowbias32(c + k1) ^ k2 with (k1, k2) = SplitMix64(seed, step), scaled to 24 bits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "nalu/tasks/arithmetic.h"
+
+namespace nalu {
+
+namespace fused::kernels {
+struct UniformMap;
+}
+
+/// Example:
+/// ```
+/// nalu::ArithmeticTask task(options);
+/// nalu::BatchStream stream(task, /*seed=*/7);
+/// nalu::Batch batch = stream.batch(/*step=*/1, /*batch_size=*/128);
+/// ```
+class BatchStream {
+ public:
+  /// Copies what it needs from `task` (operation, subsets, training range, integers).
+  /// Throws nalu::Error when the range has more than 8 intervals.
+  BatchStream(const ArithmeticTask& task, uint64_t seed);
+
+  /// Writes batch `step`: inputs [batch_size, input_size] and targets [batch_size], as floats.
+  /// Throws nalu::Error when batch_size * input_size does not fit 32 bits.
+  void fill(int64_t step, int64_t batch_size, float* input, float* target) const;
+  /// The same batch as tensors ([B, input_size] and [B, 1], float).
+  Batch batch(int64_t step, int64_t batch_size) const;
+
+  int64_t input_size() const { return input_size_; }
+
+ private:
+  Operation op_;
+  Subsets subsets_;
+  int64_t input_size_;
+  uint64_t seed_;
+  std::shared_ptr<const fused::kernels::UniformMap> map_;
+};
+
+/// Scalar op(a, b) as the task defines it (a / b, sqrt(a), ...).
+double apply_operation(Operation op, double a, double b);
+
+}  // namespace nalu

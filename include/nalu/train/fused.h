@@ -1,0 +1,39 @@
+// The fused engine: trains a stack of arithmetic units on the static task with hand-written
+// forward, backward, regulariser, clamping and optimiser over raw float buffers, vectorised
+// for the running CPU. It starts from the same LibTorch initialisation as the torch engine,
+// sees the same counter-based batches (BatchStream) and evaluates on the same fixed sets, so
+// the two engines follow the same trajectory up to floating-point rounding. Formulas and
+// sparsity errors are read through the LibTorch units themselves.
+#pragma once
+
+#include <string>
+
+#include "nalu/train/config.h"
+#include "nalu/train/trainer.h"
+
+namespace nalu {
+
+/// Names accepted as RunConfig::engine: "auto" (fused where it applies, else torch), "fused",
+/// "torch".
+const std::vector<std::string>& engine_names();
+
+/// The engine run(config) uses: "fused" or "torch". Throws nalu::Error when config.engine is
+/// "fused" but the fused engine cannot train this configuration, saying why.
+std::string resolve_engine(const RunConfig& config);
+
+namespace fused {
+
+/// Empty when the fused engine can train `config`, else the reason it cannot.
+std::string unsupported_reason(const RunConfig& config);
+
+/// Trains `config` with the fused engine (as nalu::run does with the torch engine). Throws
+/// nalu::Error when unsupported_reason(config) is not empty, and NumericalError on divergence.
+TrainResult train(const RunConfig& config, const ProgressCallback& on_progress = {},
+                  int64_t progress_interval = 100);
+
+/// The kernels the running CPU uses: "avx2+fma" or "generic".
+std::string instruction_set();
+
+}  // namespace fused
+
+}  // namespace nalu

@@ -1,0 +1,60 @@
+// The fused engine's inner loops over raw float buffers. Each is compiled twice: once for
+// AVX2+FMA and once for the x86-64 baseline (or the host's own baseline elsewhere); table()
+// picks the best one the running CPU supports, so one binary runs everywhere.
+//
+// Layouts are row-major: x [B, I], w [O, I], y [B, O].
+#pragma once
+
+#include <cstdint>
+
+namespace nalu::fused::kernels {
+
+/// Uniform sampling over a union of up to kMaxIntervals half-open intervals, by length.
+struct UniformMap {
+  static constexpr int kMaxIntervals = 8;
+  int count = 0;
+  float low[kMaxIntervals] = {};
+  float offset[kMaxIntervals] = {};  // position along the union where interval k starts
+  float high_last = 0.0f;            // top of the last interval (where rounding may land)
+  float length = 0.0f;               // total length
+  bool integers = false;             // floor the value
+};
+
+/// The counter-based generator: value c of stream (k1, k2) is lowbias32(c + k1) ^ k2, a
+/// bijective 32-bit mix (C. Wellons' "lowbias32"), so no two counters of one key collide.
+inline uint32_t mix32(uint32_t c, uint32_t k1, uint32_t k2) {
+  uint32_t x = c + k1;
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x ^ k2;
+}
+
+struct Table {
+  const char* name;  // "avx2+fma" or "generic"
+  /// y[b,j] = sum_i x[b,i] w[j,i]
+  void (*matmul_nt)(int B, int O, int I, const float* x, const float* w, float* y);
+  /// dw[j,i] += sum_b dy[b,j] x[b,i]
+  void (*matmul_tn_acc)(int B, int O, int I, const float* dy, const float* x, float* dw);
+  /// dx[b,i] += sum_j dy[b,j] w[j,i]
+  void (*matmul_nn_acc)(int B, int O, int I, const float* dy, const float* w, float* dx);
+  /// out[k] = log(|x[k]| + eps)
+  void (*log_abs_eps)(int n, const float* x, float eps, float* out);
+  /// out[k] = uniform value number k of the stream keyed (k1, k2), mapped through `map`.
+  void (*uniform)(uint32_t k1, uint32_t k2, int n, const UniformMap& map, float* out);
+  /// out[b] = sum of x[b, i] for i in [begin, end)
+  void (*row_sums)(int B, int I, const float* x, int begin, int end, float* out);
+  /// One step of LibTorch's Adam on n parameters (step_size = lr / (1 - beta1^t),
+  /// correction2_sqrt = sqrt(1 - beta2^t)).
+  void (*adam)(int n, float* p, const float* g, float* m, float* v, float beta1, float beta2,
+               float step_size, float correction2_sqrt, float eps);
+};
+
+/// The kernels for the running CPU (AVX2+FMA when it has both, else the portable ones).
+const Table& table();
+/// The portable kernels, whatever the CPU.
+const Table& generic();
+
+}  // namespace nalu::fused::kernels

@@ -1,0 +1,73 @@
+// One layer of the fused engine: hand-written forward, backward, regulariser and projection
+// over raw float buffers. A layer's parameters are slices of the network's flat parameter
+// vector, in the order and shapes in which the LibTorch unit of the same name registers them,
+// so that parameters copy one-to-one between the engines.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+#include "nalu/units/stack.h"
+
+namespace nalu::fused {
+
+class Layer {
+ public:
+  Layer(int in, int out, int max_batch) : in_(in), out_(out), max_batch_(max_batch) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  int in() const { return in_; }
+  int out() const { return out_; }
+  /// Number of floats of each parameter tensor, in LibTorch's registration order.
+  virtual std::vector<int64_t> parameter_sizes() const = 0;
+
+  /// Called once after the parameters change (each step, after loading): derive whatever the
+  /// forward pass needs from them (e.g. the NAC weight tanh(W_hat) * sigmoid(M_hat)).
+  virtual void prepare(const float* params) { (void)params; }
+  /// y [B, out] from x [B, in], B <= max_batch. May cache what backward() needs.
+  virtual void forward(int B, const float* params, const float* x, float* y) = 0;
+  /// After forward(B, params, x, y): adds dL/dparams to grads, and writes dL/dx to dx
+  /// (overwriting) unless dx is null. dy is dL/dy [B, out].
+  virtual void backward(int B, const float* params, const float* x, const float* y,
+                        const float* dy, float* grads, float* dx) = 0;
+  /// Adds scale * dR/dparams to grads and returns scale * R (R as the LibTorch unit's
+  /// regularization_loss(1)). Units without a regulariser return 0.
+  virtual double regularize(const float* params, double scale, float* grads) {
+    (void)params, (void)scale, (void)grads;
+    return 0.0;
+  }
+  /// The projection after each optimiser step (clamping), as after_optimizer_step().
+  virtual void project(float* params) { (void)params; }
+
+ protected:
+  const kernels::Table& k_ = kernels::table();
+  int in_, out_, max_batch_;
+};
+
+/// The fused layer for LibTorch unit `name` (as make_unit builds it), or null when the fused
+/// engine has none for it with these settings; `why` then says why.
+std::unique_ptr<Layer> make_layer(const std::string& name, int in, int out,
+                                  const UnitSettings& settings, int max_batch, std::string* why);
+
+/// The layers of each family (layers_*.cpp); make_layer dispatches to them. Each returns null
+/// for names it does not know.
+std::unique_ptr<Layer> make_additive_layer(const std::string& name, int in, int out,
+                                           const UnitSettings& settings, int max_batch,
+                                           std::string* why);  // nau, nmu
+std::unique_ptr<Layer> make_nac_layer(const std::string& name, int in, int out,
+                                      const UnitSettings& settings, int max_batch,
+                                      std::string* why);  // nac, nac-mul, nalu, inalu
+std::unique_ptr<Layer> make_power_layer(const std::string& name, int in, int out,
+                                        const UnitSettings& settings, int max_batch,
+                                        std::string* why);  // npu, real-npu
+std::unique_ptr<Layer> make_baseline_layer(const std::string& name, int in, int out,
+                                           const std::vector<int64_t>& hidden,
+                                           const UnitSettings& settings, int max_batch,
+                                           std::string* why);  // linear, mlp
+
+}  // namespace nalu::fused

@@ -1,0 +1,139 @@
+// NAU and NMU (Madsen & Johansen, ICLR 2020) for the fused engine.
+#include <algorithm>
+#include <cmath>
+
+#include "layer.h"
+
+namespace nalu::fused {
+
+namespace {
+
+// y = x W^T with W [out, in] clamped to [-1, 1]; R = mean(min(|W|, 1 - |W|)).
+class NAU final : public Layer {
+ public:
+  using Layer::Layer;
+  std::vector<int64_t> parameter_sizes() const override {
+    return {static_cast<int64_t>(out_) * in_};
+  }
+  void forward(int B, const float* w, const float* x, float* y) override {
+    k_.matmul_nt(B, out_, in_, x, w, y);
+  }
+  void backward(int B, const float* w, const float* x, const float*, const float* dy,
+                float* grads, float* dx) override {
+    k_.matmul_tn_acc(B, out_, in_, dy, x, grads);
+    if (dx != nullptr) {
+      std::fill(dx, dx + static_cast<int64_t>(B) * in_, 0.0f);
+      k_.matmul_nn_acc(B, out_, in_, dy, w, dx);
+    }
+  }
+  double regularize(const float* w, double scale, float* grads) override {
+    const int n = in_ * out_;
+    const float step = static_cast<float>(scale / n);
+    double total = 0.0;
+    for (int k = 0; k < n; ++k) {
+      const float magnitude = std::fabs(w[k]);
+      const float sign = w[k] > 0.0f ? 1.0f : (w[k] < 0.0f ? -1.0f : 0.0f);
+      // d min(|w|, 1 - |w|) / dw: sign(w) below 0.5, -sign(w) above.
+      // At the tie |w| = 0.5, LibTorch splits the gradient between the two sides: 0.
+      if (magnitude == 1.0f - magnitude) {
+        total += magnitude;
+      } else if (magnitude < 1.0f - magnitude) {
+        total += magnitude;
+        grads[k] += step * sign;
+      } else {
+        total += 1.0f - magnitude;
+        grads[k] -= step * sign;
+      }
+    }
+    return scale * total / n;
+  }
+  void project(float* w) override {
+    for (int k = 0; k < in_ * out_; ++k)
+      w[k] = std::clamp(w[k], -1.0f, 1.0f);
+  }
+};
+
+// y_j = prod_i (W_ji x_i + 1 - W_ji) with W clamped to [0, 1]; R = mean(min(W, 1 - W)).
+class NMU final : public Layer {
+ public:
+  NMU(int in, int out, int max_batch)
+      : Layer(in, out, max_batch), prefix_(static_cast<size_t>(in) + 1) {}
+  std::vector<int64_t> parameter_sizes() const override {
+    return {static_cast<int64_t>(out_) * in_};
+  }
+  void forward(int B, const float* w, const float* x, float* y) override {
+    for (int b = 0; b < B; ++b) {
+      const float* xb = x + static_cast<int64_t>(b) * in_;
+      for (int j = 0; j < out_; ++j) {
+        const float* wj = w + static_cast<int64_t>(j) * in_;
+        float product = 1.0f;
+        for (int i = 0; i < in_; ++i)
+          product *= wj[i] * xb[i] + 1.0f - wj[i];
+        y[static_cast<int64_t>(b) * out_ + j] = product;
+      }
+    }
+  }
+  void backward(int B, const float* w, const float* x, const float*, const float* dy,
+                float* grads, float* dx) override {
+    if (dx != nullptr)
+      std::fill(dx, dx + static_cast<int64_t>(B) * in_, 0.0f);
+    for (int b = 0; b < B; ++b) {
+      const float* xb = x + static_cast<int64_t>(b) * in_;
+      for (int j = 0; j < out_; ++j) {
+        const float* wj = w + static_cast<int64_t>(j) * in_;
+        const float d = dy[static_cast<int64_t>(b) * out_ + j];
+        // The product of all factors but factor i, from prefix and suffix products: exact even
+        // when a factor is zero.
+        prefix_[0] = 1.0f;
+        for (int i = 0; i < in_; ++i)
+          prefix_[i + 1] = prefix_[i] * (wj[i] * xb[i] + 1.0f - wj[i]);
+        float suffix = 1.0f;
+        for (int i = in_ - 1; i >= 0; --i) {
+          const float others = d * prefix_[i] * suffix;
+          grads[static_cast<int64_t>(j) * in_ + i] += others * (xb[i] - 1.0f);
+          if (dx != nullptr)
+            dx[static_cast<int64_t>(b) * in_ + i] += others * wj[i];
+          suffix *= wj[i] * xb[i] + 1.0f - wj[i];
+        }
+      }
+    }
+  }
+  double regularize(const float* w, double scale, float* grads) override {
+    const int n = in_ * out_;
+    const float step = static_cast<float>(scale / n);
+    double total = 0.0;
+    for (int k = 0; k < n; ++k) {
+      // d min(w, 1 - w) / dw: 1 below 0.5, -1 above.
+      if (w[k] == 1.0f - w[k]) {
+        total += w[k];
+      } else if (w[k] < 1.0f - w[k]) {
+        total += w[k];
+        grads[k] += step;
+      } else {
+        total += 1.0f - w[k];
+        grads[k] -= step;
+      }
+    }
+    return scale * total / n;
+  }
+  void project(float* w) override {
+    for (int k = 0; k < in_ * out_; ++k)
+      w[k] = std::clamp(w[k], 0.0f, 1.0f);
+  }
+
+ private:
+  std::vector<float> prefix_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_additive_layer(const std::string& name, int in, int out,
+                                           const UnitSettings&, int max_batch, std::string*) {
+  if (name == "nau")
+    return std::make_unique<NAU>(in, out, max_batch);
+  if (name == "nmu")
+    return std::make_unique<NMU>(in, out, max_batch);
+  return nullptr;
+}
+
+}  // namespace nalu::fused

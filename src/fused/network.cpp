@@ -1,0 +1,178 @@
+// The fused network: layers, buffers, loss and parameter exchange with LibTorch.
+#include "network.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "nalu/error.h"
+
+namespace nalu::fused {
+
+std::unique_ptr<Layer> make_layer(const std::string& name, int in, int out,
+                                  const UnitSettings& settings, int max_batch, std::string* why) {
+  if (auto layer = make_additive_layer(name, in, out, settings, max_batch, why))
+    return layer;
+  if (auto layer = make_nac_layer(name, in, out, settings, max_batch, why))
+    return layer;
+  if (auto layer = make_power_layer(name, in, out, settings, max_batch, why))
+    return layer;
+  if (auto layer = make_baseline_layer(name, in, out, {}, settings, max_batch, why))
+    return layer;
+  if (why != nullptr && why->empty())
+    *why = "the fused engine has no '" + name + "' layer";
+  return nullptr;
+}
+
+namespace {
+
+struct Plan {
+  std::vector<std::unique_ptr<Layer>> layers;
+  std::string why;  // empty when every layer was built
+};
+
+// The layers make_stack builds for these arguments: one MLP for a lone "mlp", else one unit
+// per consecutive pair of sizes.
+Plan plan_layers(const std::vector<std::string>& units, const std::vector<int64_t>& sizes,
+                 const UnitSettings& settings, int max_batch) {
+  check(sizes.size() >= 2, "fused: needs at least two sizes");
+  check(units.size() == 1 || units.size() == sizes.size() - 1,
+        "fused: " + std::to_string(sizes.size() - 1) + " layers need 1 or as many unit names");
+  Plan plan;
+  if (units.size() == 1 && units.front() == "mlp") {
+    std::vector<int64_t> hidden(sizes.begin() + 1, sizes.end() - 1);
+    auto layer = make_baseline_layer("mlp", static_cast<int>(sizes.front()),
+                                     static_cast<int>(sizes.back()), hidden, settings, max_batch,
+                                     &plan.why);
+    if (layer == nullptr && plan.why.empty())
+      plan.why = "the fused engine has no 'mlp' layer";
+    plan.layers.push_back(std::move(layer));
+    return plan;
+  }
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    const auto& name = units.size() == 1 ? units.front() : units[l];
+    auto layer = make_layer(name, static_cast<int>(sizes[l]), static_cast<int>(sizes[l + 1]),
+                            settings, max_batch, &plan.why);
+    if (layer == nullptr)
+      return plan;
+    plan.layers.push_back(std::move(layer));
+  }
+  return plan;
+}
+
+}  // namespace
+
+std::string Network::unsupported_reason(const std::vector<std::string>& units,
+                                        const std::vector<int64_t>& sizes,
+                                        const UnitSettings& settings) {
+  return plan_layers(units, sizes, settings, 1).why;
+}
+
+Network::Network(const std::vector<std::string>& units, const std::vector<int64_t>& sizes,
+                 const UnitSettings& settings, int max_batch)
+    : max_batch_(max_batch) {
+  check(max_batch > 0, "fused: the batch size must be positive");
+  auto plan = plan_layers(units, sizes, settings, max_batch);
+  if (!plan.why.empty())
+    throw Error(plan.why);
+  layers_ = std::move(plan.layers);
+  size_t total = 0;
+  for (const auto& layer : layers_) {
+    offsets_.push_back(total);
+    for (auto size : layer->parameter_sizes())
+      total += static_cast<size_t>(size);
+    activations_.emplace_back(static_cast<size_t>(max_batch) * layer->out());
+    deltas_.emplace_back(static_cast<size_t>(max_batch) * layer->in());
+  }
+  check(layers_.back()->out() == 1, "fused: the network must have one output");
+  params_.assign(total, 0.0f);
+  grads_.assign(total, 0.0f);
+  output_delta_.assign(static_cast<size_t>(max_batch), 0.0f);
+}
+
+void Network::load(const torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  size_t offset = 0;
+  for (const auto& parameter : model.parameters()) {
+    const auto values = parameter.detach().to(torch::kFloat).contiguous();
+    const auto n = static_cast<size_t>(values.numel());
+    check(offset + n <= params_.size(), "fused: the model has more parameters than the network");
+    std::memcpy(params_.data() + offset, values.data_ptr<float>(), n * sizeof(float));
+    offset += n;
+  }
+  check(offset == params_.size(), "fused: the model has " + std::to_string(offset) +
+                                      " parameters but the network " +
+                                      std::to_string(params_.size()));
+  prepare();
+}
+
+void Network::store(torch::nn::Module& model) const {
+  torch::NoGradGuard no_grad;
+  size_t offset = 0;
+  for (auto& parameter : model.parameters()) {
+    const auto n = static_cast<size_t>(parameter.numel());
+    check(offset + n <= params_.size(), "fused: the model has more parameters than the network");
+    const auto values = torch::from_blob(const_cast<float*>(params_.data() + offset),
+                                         parameter.sizes(), torch::kFloat);
+    parameter.copy_(values);
+    offset += n;
+  }
+  check(offset == params_.size(), "fused: parameter count mismatch while storing");
+}
+
+void Network::prepare() {
+  for (size_t l = 0; l < layers_.size(); ++l)
+    layers_[l]->prepare(params_.data() + offsets_[l]);
+}
+
+const float* Network::forward(int B, const float* x) {
+  check(B > 0 && B <= max_batch_, "fused: batch of " + std::to_string(B) + " rows, at most " +
+                                      std::to_string(max_batch_));
+  const float* input = x;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    layers_[l]->forward(B, params_.data() + offsets_[l], input, activations_[l].data());
+    input = activations_[l].data();
+  }
+  return input;
+}
+
+double Network::mse_gradients(int B, const float* x, const float* target) {
+  const float* y = forward(B, x);
+  double sum = 0.0;
+  const float scale = 2.0f / static_cast<float>(B);
+  for (int b = 0; b < B; ++b) {
+    const float error = y[b] - target[b];
+    sum += static_cast<double>(error) * error;
+    output_delta_[b] = scale * error;
+  }
+  std::fill(grads_.begin(), grads_.end(), 0.0f);
+  const float* dy = output_delta_.data();
+  for (size_t l = layers_.size(); l-- > 0;) {
+    const float* input = l == 0 ? x : activations_[l - 1].data();
+    float* dx = l == 0 ? nullptr : deltas_[l].data();
+    layers_[l]->backward(B, params_.data() + offsets_[l], input, activations_[l].data(), dy,
+                         grads_.data() + offsets_[l], dx);
+    dy = dx;
+  }
+  return sum / B;
+}
+
+double Network::regularize(const std::vector<double>& lambdas) {
+  check(lambdas.size() == layers_.size(), "fused: one regulariser scale per layer");
+  double total = 0.0;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    if (lambdas[l] != 0.0) {
+      total += layers_[l]->regularize(params_.data() + offsets_[l], lambdas[l],
+                                      grads_.data() + offsets_[l]);
+    }
+  }
+  return total;
+}
+
+void Network::project() {
+  for (size_t l = 0; l < layers_.size(); ++l)
+    layers_[l]->project(params_.data() + offsets_[l]);
+}
+
+}  // namespace nalu::fused

@@ -1,0 +1,176 @@
+// The fused engine's training loop: the torch engine's loop (trainer.cpp) step for step, over
+// the fused network instead of LibTorch modules.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "fused/kernels.h"
+#include "fused/network.h"
+#include "fused/optimizer.h"
+#include "nalu/error.h"
+#include "nalu/tasks/batch_stream.h"
+#include "nalu/train/fused.h"
+#include "nalu/units/inalu.h"
+#include "train/shared.h"
+
+namespace nalu {
+
+namespace {
+
+// The streams trainer.cpp uses, so both engines draw the same batches and re-initialisations.
+constexpr uint64_t kBatchStream = 11;
+constexpr uint64_t kReinitializationStream = 12;
+// Rows per forward pass when evaluating the fixed sets.
+constexpr int kEvaluationChunk = 512;
+
+// A fixed evaluation set as flat floats.
+struct FlatSet {
+  std::vector<float> input, target;
+  int64_t rows = 0;
+  int64_t columns = 0;
+};
+
+FlatSet flatten(const Batch& batch) {
+  FlatSet set;
+  const auto input = batch.input.to(torch::kFloat).contiguous();
+  const auto target = batch.target.to(torch::kFloat).contiguous();
+  set.rows = input.size(0);
+  set.columns = input.size(1);
+  set.input.assign(input.data_ptr<float>(), input.data_ptr<float>() + input.numel());
+  set.target.assign(target.data_ptr<float>(), target.data_ptr<float>() + target.numel());
+  return set;
+}
+
+// MSE and the share of predictions within atol + rtol * |target|, as nalu::evaluate.
+std::pair<double, double> evaluate(fused::Network& net, const FlatSet& set, double atol,
+                                   double rtol) {
+  double squared = 0.0;
+  int64_t close = 0;
+  for (int64_t first = 0; first < set.rows; first += net.max_batch()) {
+    const int rows = static_cast<int>(std::min<int64_t>(net.max_batch(), set.rows - first));
+    const float* y = net.forward(rows, set.input.data() + first * set.columns);
+    for (int r = 0; r < rows; ++r) {
+      const double target = set.target[static_cast<size_t>(first + r)];
+      const double error = static_cast<double>(y[r]) - target;
+      squared += error * error;
+      close += std::fabs(error) <= atol + rtol * std::fabs(target) ? 1 : 0;
+    }
+  }
+  const auto n = static_cast<double>(set.rows);
+  return {squared / n, static_cast<double>(close) / n};
+}
+
+}  // namespace
+
+const std::vector<std::string>& engine_names() {
+  static const std::vector<std::string> kNames = {"auto", "fused", "torch"};
+  return kNames;
+}
+
+std::string resolve_engine(const RunConfig& config) {
+  if (config.engine == "torch")
+    return "torch";
+  const std::string why = fused::unsupported_reason(config);
+  if (config.engine == "fused" && !why.empty())
+    throw Error("engine fused: " + why + "; use --engine torch");
+  return why.empty() ? "fused" : "torch";
+}
+
+namespace fused {
+
+std::string unsupported_reason(const RunConfig& config) {
+  return Network::unsupported_reason(config.resolve_layers(), config.sizes(),
+                                     config.model.settings);
+}
+
+std::string instruction_set() {
+  return kernels::table().name;
+}
+
+TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
+                  int64_t progress_interval) {
+  config.validate();
+  if (const auto why = unsupported_reason(config); !why.empty())
+    throw Error("engine fused: " + why);
+  const auto& training = config.training;
+  const ArithmeticTask task = make_task(config);
+  // The LibTorch model gives the initial weights (the torch engine's, for the same seed), reads
+  // formulas and sparsity, and re-initialises iNALU layers.
+  Stack model = make_model(config);
+  const int batch = static_cast<int>(training.batch_size);
+  Network net(config.resolve_layers(), config.sizes(), config.model.settings,
+              std::max(batch, kEvaluationChunk));
+  net.load(*model);
+  Optimizer optimizer(config.optimizer, net.parameters().size());
+  const BatchStream stream(task, derive_seed(config.seed, kBatchStream));
+  auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
+  const auto inalu_layers = detail::reinitializable_layers(*model);
+  const FlatSet interpolation = flatten(task.interpolation_set());
+  const FlatSet extrapolation = flatten(task.extrapolation_set());
+
+  TrainResult result;
+  result.engine = "fused";
+  result.schedules = layer_schedules(*model, training);
+  detail::RunTracker tracker(result, training.iterations, on_progress, progress_interval);
+  double last_loss = NAN;
+
+  auto run_evaluation = [&](int64_t step) {
+    Evaluation e;
+    e.step = step;
+    e.train_loss = last_loss;
+    std::tie(e.interpolation_mse, e.interpolation_accuracy) =
+        evaluate(net, interpolation, training.accuracy_atol, training.accuracy_rtol);
+    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
+        evaluate(net, extrapolation, training.accuracy_atol, training.accuracy_rtol);
+    net.store(*model);
+    e.sparsity_error = model->sparsity_error();
+    tracker.add(e, [&] { return model->formula(); });
+    bool reinitialized = false;
+    if (detail::should_reinitialize(inalu_layers.size(), tracker, result, training)) {
+      for (auto* layer : inalu_layers)
+        layer->reinitialize(reinit_generator);
+      net.load(*model);
+      optimizer.reset();
+      tracker.restart_stagnation();
+      ++result.reinitializations;
+      reinitialized = true;
+    }
+    tracker.report_evaluation(reinitialized);
+  };
+
+  std::vector<float> input(static_cast<size_t>(training.batch_size * config.sizes().front()));
+  std::vector<float> target(static_cast<size_t>(training.batch_size));
+  std::vector<double> lambdas(result.schedules.size());
+  run_evaluation(0);
+  for (int64_t step = 1; step <= training.iterations; ++step) {
+    stream.fill(step, training.batch_size, input.data(), target.data());
+    const double mse = net.mse_gradients(batch, input.data(), target.data());
+    for (size_t l = 0; l < lambdas.size(); ++l)
+      lambdas[l] = result.schedules[l].at(step);
+    const double loss = mse + net.regularize(lambdas);
+    last_loss = mse;
+    if (!std::isfinite(loss)) {
+      net.store(*model);
+      detail::throw_diverged(*model, step, torch::full({}, loss));
+    }
+    optimizer.step(net.parameters(), net.gradients());
+    net.project();
+    net.prepare();
+
+    if (step % training.eval_interval == 0 || step == training.iterations)
+      run_evaluation(step);
+    else
+      tracker.report_step(step, last_loss);
+  }
+  net.store(*model);
+  detail::check_parameters_finite(*model, training.iterations);
+  result.final_formula = model->formula();
+  tracker.finish(training.iterations);
+  return result;
+}
+
+}  // namespace fused
+
+}  // namespace nalu

@@ -1,0 +1,98 @@
+// Counter-based training batches.
+#include "nalu/tasks/batch_stream.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "fused/kernels.h"
+#include "nalu/error.h"
+
+namespace nalu {
+
+double apply_operation(Operation op, double a, double b) {
+  switch (op) {
+    case Operation::kAdd:
+      return a + b;
+    case Operation::kSub:
+      return a - b;
+    case Operation::kMul:
+      return a * b;
+    case Operation::kDiv:
+      return a / b;
+    case Operation::kSquare:
+      return a * a;
+    case Operation::kSqrt:
+      return std::sqrt(a);
+  }
+  return NAN;
+}
+
+BatchStream::BatchStream(const ArithmeticTask& task, uint64_t seed)
+    : op_(task.options().op),
+      subsets_(task.subsets()),
+      input_size_(task.options().input_size),
+      seed_(seed) {
+  const Range& range = task.options().interpolation;
+  constexpr int kMax = fused::kernels::UniformMap::kMaxIntervals;
+  if (range.intervals.empty() || range.intervals.size() > static_cast<size_t>(kMax)) {
+    std::string message = "task: the training range may have 1 to ";
+    message += std::to_string(kMax);
+    message += " intervals, got ";
+    message += std::to_string(range.intervals.size());
+    throw Error(message);
+  }
+  auto map = std::make_shared<fused::kernels::UniformMap>();
+  map->count = static_cast<int>(range.intervals.size());
+  double offset = 0.0;
+  for (int k = 0; k < map->count; ++k) {
+    const auto& interval = range.intervals[static_cast<size_t>(k)];
+    map->low[k] = static_cast<float>(interval.low);
+    map->offset[k] = static_cast<float>(offset);
+    offset += interval.high - interval.low;
+  }
+  map->length = static_cast<float>(offset);
+  map->high_last = static_cast<float>(range.intervals.back().high);
+  // high is exclusive: the largest float below it, where rounding may land.
+  map->high_last = std::nextafter(map->high_last, -std::numeric_limits<float>::infinity());
+  map->integers = task.options().integers;
+  map_ = std::move(map);
+}
+
+void BatchStream::fill(int64_t step, int64_t batch_size, float* input, float* target) const {
+  const int64_t count = batch_size * input_size_;
+  if (batch_size <= 0 || count > std::numeric_limits<int32_t>::max()) {
+    std::string message = "task: cannot draw a batch of ";
+    message += std::to_string(batch_size);
+    message += " rows of ";
+    message += std::to_string(input_size_);
+    message += " values";
+    throw Error(message);
+  }
+  const uint64_t key = derive_seed(seed_, static_cast<uint64_t>(step));
+  const auto& k = fused::kernels::table();
+  k.uniform(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32), static_cast<int>(count),
+            *map_, input);
+  const int B = static_cast<int>(batch_size);
+  const int I = static_cast<int>(input_size_);
+  // a and b in float (as the model sees them), the operation in double.
+  std::vector<float> a(static_cast<size_t>(B)), b(static_cast<size_t>(B));
+  k.row_sums(B, I, input, static_cast<int>(subsets_.a_begin), static_cast<int>(subsets_.a_end),
+             a.data());
+  k.row_sums(B, I, input, static_cast<int>(subsets_.b_begin), static_cast<int>(subsets_.b_end),
+             b.data());
+  for (int r = 0; r < B; ++r)
+    target[r] = static_cast<float>(apply_operation(op_, a[r], b[r]));
+}
+
+Batch BatchStream::batch(int64_t step, int64_t batch_size) const {
+  Batch batch;
+  batch.input = torch::empty({batch_size, input_size_}, torch::kFloat);
+  batch.target = torch::empty({batch_size, 1}, torch::kFloat);
+  fill(step, batch_size, batch.input.data_ptr<float>(), batch.target.data_ptr<float>());
+  return batch;
+}
+
+}  // namespace nalu
