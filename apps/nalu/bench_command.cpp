@@ -61,6 +61,10 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
   bench->add_option("--eval-interval", f.eval_interval, "Steps between evaluations");
   bench->add_option("--input-size", f.input_size, "Input size of the static task");
   bench->add_option("--jobs,-j", f.jobs, "Runs in parallel (default: one per core)");
+  bench
+      ->add_option("--engine", f.engine,
+                   "auto, fused or torch; auto uses the fused engine wherever it applies")
+      ->capture_default_str();
   bench->add_option("--output,-o", f.output,
                     "Append one JSON record per finished run to this file");
   bench->add_flag("--resume", f.resume, "Skip the runs already recorded in --output");
@@ -108,6 +112,7 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
     grid.base.training.eval_interval = *f.eval_interval;
   if (f.input_size)
     grid.base.task_options.input_size = *f.input_size;
+  grid.base.engine = f.engine;
   check(!f.resume || !f.output.empty(), "--resume needs --output (the file to resume)");
 
   std::vector<BenchRun> runs = expand(grid);

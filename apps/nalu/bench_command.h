@@ -14,6 +14,7 @@ struct BenchFlags {
   std::optional<std::string> operations, units;
   std::optional<int64_t> seeds, iterations, eval_interval, input_size;
   int64_t jobs = 0;  // 0: one per core
+  std::string engine = "auto";
   std::string output;
   bool resume = false;
   std::string shard;

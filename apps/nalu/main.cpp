@@ -47,6 +47,7 @@ struct TrainFlags {
   uint64_t seed = 0;
   std::string output;
   std::string progress = "auto";
+  std::string engine = "auto";
   bool quiet = false;
 };
 
@@ -135,7 +136,9 @@ RunConfig build_config(const TrainFlags& f) {
     tr.regularizer = schedule;
   }
   config.seed = f.seed;
+  config.engine = f.engine;
   config.validate();
+  nalu::resolve_engine(config);  // "--engine fused" on a model it cannot train fails here
   // Build the task once now so that its own checks (subsets, ranges) fail before training.
   nalu::make_task(config);
   return config;
@@ -185,6 +188,9 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
   cmd->add_option("--activation", f.activation, "MLP activation [relu6]");
   cmd->add_option("--seed", f.seed, "Seed of the dataset, initialisation and batches")
       ->capture_default_str();
+  cmd->add_option("--engine", f.engine,
+                  "auto, fused or torch; auto uses the fused engine wherever it applies")
+      ->capture_default_str();
   cmd->add_option("--output,-o", f.output, "Write the run's JSON record to this file");
   cmd->add_option("--progress", f.progress, "auto, bar, lines or none")->capture_default_str();
   cmd->add_flag("--quiet,-q", f.quiet, "Print only the formula and errors; no progress");
@@ -195,7 +201,7 @@ int run_train(const TrainFlags& flags) {
   if (!flags.output.empty())
     nalu::check_writable(flags.output);
   const nalu::ArithmeticTask task = nalu::make_task(config);
-  nalu::Stack model = nalu::make_model(config);
+  const std::string engine = nalu::resolve_engine(config);
 
   const auto sizes = config.sizes();
   std::vector<std::string> size_names;
@@ -212,6 +218,10 @@ int run_train(const TrainFlags& flags) {
                 config.optimizer.learning_rate, static_cast<long long>(config.training.iterations),
                 static_cast<long long>(config.training.batch_size),
                 static_cast<unsigned long long>(config.seed));
+    std::printf("engine: %s\n",
+                engine == "fused"
+                    ? ("fused (" + nalu::fused::instruction_set() + " kernels)").c_str()
+                    : "torch (LibTorch autograd)");
     std::fflush(stdout);
   }
 
@@ -219,8 +229,7 @@ int run_train(const TrainFlags& flags) {
                                                   : nalu::cli::parse_progress_mode(flags.progress));
   nalu::TrainResult result;
   try {
-    result = nalu::train_model(*model, task, config,
-                               [&](const nalu::ProgressEvent& event) { progress(event); });
+    result = nalu::run(config, [&](const nalu::ProgressEvent& event) { progress(event); });
   } catch (const nalu::NumericalError& error) {
     progress.finish();
     if (!flags.output.empty()) {
@@ -243,8 +252,8 @@ int run_train(const TrainFlags& flags) {
               fmt(result.best_formula.max_rounding_error).c_str());
   for (const auto& line : result.best_formula.lines())
     std::printf("  %s\n", line.c_str());
-  std::printf("time:  %.1f s, %.0f iterations/s\n", result.wall_seconds,
-              result.iterations_per_second);
+  std::printf("time:  %.1f s, %.0f iterations/s (%s engine)\n", result.wall_seconds,
+              result.iterations_per_second, result.engine.c_str());
   if (!flags.output.empty()) {
     nalu::write_file_atomically(flags.output, nalu::make_record(config, result).dump(2) + "\n");
     std::printf("record: %s\n", flags.output.c_str());

@@ -8,6 +8,7 @@
 #include "nalu/error.h"
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
+#include "nalu/train/fused.h"
 #include "nalu/train/record.h"
 #include "nalu/train/trainer.h"
 #include "nalu/units/registry.h"
@@ -199,8 +200,7 @@ nlohmann::json run_bench_record(const BenchRun& run) {
                           {"index", run.index}};
   nlohmann::json record;
   try {
-    Stack model = make_model(run.config);
-    const TrainResult result = train_model(*model, task, run.config);
+    const TrainResult result = nalu::run(run.config);
     const SuccessSummary summary = summarize_success(result, threshold);
     record = make_record(run.config, result);
     bench["success"] = summary.success;
@@ -221,8 +221,10 @@ nlohmann::json run_bench_record(const BenchRun& run) {
 void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
                const std::function<void(const nlohmann::json&)>& on_record,
                const std::function<void(int64_t, int64_t)>& on_run_progress) {
-  for (const auto& run : runs)
+  for (const auto& run : runs) {
     run.config.validate();
+    resolve_engine(run.config);  // "fused" for a model it cannot train fails before any run
+  }
   const int64_t total = static_cast<int64_t>(runs.size());
   std::vector<nlohmann::json> records(runs.size());
   int64_t finished = 0;

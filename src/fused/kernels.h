@@ -42,8 +42,9 @@ struct Table {
   void (*matmul_nn_acc)(int B, int O, int I, const float* dy, const float* w, float* dx);
   /// out[k] = log(|x[k]| + eps)
   void (*log_abs_eps)(int n, const float* x, float eps, float* out);
-  /// out[k] = uniform value number k of the stream keyed (k1, k2), mapped through `map`.
-  void (*uniform)(uint32_t k1, uint32_t k2, int n, const UniformMap& map, float* out);
+  /// out[k] = uniform value number first + k of the stream keyed (k1, k2), mapped through `map`.
+  void (*uniform)(uint32_t k1, uint32_t k2, uint32_t first, int n, const UniformMap& map,
+                  float* out);
   /// out[b] = sum of x[b, i] for i in [begin, end)
   void (*row_sums)(int B, int I, const float* x, int begin, int end, float* out);
   /// One step of LibTorch's Adam on n parameters (step_size = lr / (1 - beta1^t),

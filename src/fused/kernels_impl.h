@@ -23,31 +23,214 @@ namespace nalu::fused::kernels::NALU_KERNEL_NAMESPACE {
 
 namespace {
 
-void matmul_nt(int B, int O, int I, const float* __restrict x, const float* __restrict w,
-               float* __restrict y) {
-  for (int b = 0; b < B; ++b) {
-    const float* xb = x + static_cast<int64_t>(b) * I;
-    for (int j = 0; j < O; ++j) {
-      const float* wj = w + static_cast<int64_t>(j) * I;
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (int i = 0; i < I; ++i)
-        sum += xb[i] * wj[i];
-      y[static_cast<int64_t>(b) * O + j] = sum;
+// GCC/Clang vector extensions: NALU_KERNEL_WIDTH floats, compiled to the unit's instruction set.
+#if NALU_KERNEL_WIDTH > 1
+constexpr int kWidth = NALU_KERNEL_WIDTH;
+#else
+constexpr int kWidth = 4;  // plain scalar code underneath
+#endif
+typedef float Vec __attribute__((vector_size(kWidth * sizeof(float))));
+
+inline Vec load(const float* p) {
+  Vec v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void store(float* p, Vec v) {
+  __builtin_memcpy(p, &v, sizeof(v));
+}
+inline float horizontal_sum(Vec v) {
+  // Fold halves together (a few vector adds) before the last scalar adds.
+  typedef float Half __attribute__((vector_size(kWidth * sizeof(float) / 2)));
+  Half low, high;
+  __builtin_memcpy(&low, &v, sizeof(low));
+  __builtin_memcpy(&high, reinterpret_cast<const char*>(&v) + sizeof(low), sizeof(high));
+  const Half folded = low + high;
+  float sum = 0.0f;
+  for (int k = 0; k < kWidth / 2; ++k)
+    sum += folded[k];
+  return sum;
+}
+
+// y[b0..b0+R, j0..j0+J): R rows times J outputs at once, so that each load of x or w feeds
+// several FMAs and the R*J accumulators are independent chains (hiding the FMA latency).
+template <int R, int J>
+inline void dot_block(int I, int O, const float* __restrict x, const float* __restrict w,
+                      float* __restrict y) {
+  Vec acc[R][J] = {};
+  int i = 0;
+  for (; i + kWidth <= I; i += kWidth) {
+    Vec wv[J];
+    for (int j = 0; j < J; ++j)
+      wv[j] = load(w + static_cast<int64_t>(j) * I + i);
+    for (int r = 0; r < R; ++r) {
+      const Vec xv = load(x + static_cast<int64_t>(r) * I + i);
+      for (int j = 0; j < J; ++j)
+        acc[r][j] += xv * wv[j];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < J; ++j) {
+      float sum = horizontal_sum(acc[r][j]);
+      for (int t = i; t < I; ++t)
+        sum += x[static_cast<int64_t>(r) * I + t] * w[static_cast<int64_t>(j) * I + t];
+      y[static_cast<int64_t>(r) * O + j] = sum;
     }
   }
 }
 
+// The common case, written out so that the eight accumulators stay in registers: four rows
+// against two outputs.
+inline void dot_block_4x2(int I, int O, const float* __restrict x, const float* __restrict w,
+                          float* __restrict y) {
+  const float* x0 = x;
+  const float* x1 = x + I;
+  const float* x2 = x + 2 * static_cast<int64_t>(I);
+  const float* x3 = x + 3 * static_cast<int64_t>(I);
+  const float* w0 = w;
+  const float* w1 = w + I;
+  Vec a00 = {}, a01 = {}, a10 = {}, a11 = {}, a20 = {}, a21 = {}, a30 = {}, a31 = {};
+  int i = 0;
+  for (; i + kWidth <= I; i += kWidth) {
+    const Vec v0 = load(w0 + i), v1 = load(w1 + i);
+    const Vec u0 = load(x0 + i), u1 = load(x1 + i), u2 = load(x2 + i), u3 = load(x3 + i);
+    a00 += u0 * v0;
+    a01 += u0 * v1;
+    a10 += u1 * v0;
+    a11 += u1 * v1;
+    a20 += u2 * v0;
+    a21 += u2 * v1;
+    a30 += u3 * v0;
+    a31 += u3 * v1;
+  }
+  float s[8] = {horizontal_sum(a00), horizontal_sum(a01), horizontal_sum(a10), horizontal_sum(a11),
+                horizontal_sum(a20), horizontal_sum(a21), horizontal_sum(a30), horizontal_sum(a31)};
+  for (; i < I; ++i) {
+    s[0] += x0[i] * w0[i];
+    s[1] += x0[i] * w1[i];
+    s[2] += x1[i] * w0[i];
+    s[3] += x1[i] * w1[i];
+    s[4] += x2[i] * w0[i];
+    s[5] += x2[i] * w1[i];
+    s[6] += x3[i] * w0[i];
+    s[7] += x3[i] * w1[i];
+  }
+  for (int r = 0; r < 4; ++r) {
+    y[static_cast<int64_t>(r) * O] = s[2 * r];
+    y[static_cast<int64_t>(r) * O + 1] = s[2 * r + 1];
+  }
+}
+
+template <int R>
+inline void dot_rows(int I, int O, const float* __restrict x, const float* __restrict w,
+                     float* __restrict y) {
+  int j = 0;
+  for (; j + 2 <= O; j += 2) {
+    if constexpr (R == 4)
+      dot_block_4x2(I, O, x, w + static_cast<int64_t>(j) * I, y + j);
+    else
+      dot_block<R, 2>(I, O, x, w + static_cast<int64_t>(j) * I, y + j);
+  }
+  if (j < O)
+    dot_block<R, 1>(I, O, x, w + static_cast<int64_t>(j) * I, y + j);
+}
+
+void matmul_nt(int B, int O, int I, const float* __restrict x, const float* __restrict w,
+               float* __restrict y) {
+  int b = 0;
+  for (; b + 4 <= B; b += 4)
+    dot_rows<4>(I, O, x + static_cast<int64_t>(b) * I, w, y + static_cast<int64_t>(b) * O);
+  for (; b < B; ++b)
+    dot_rows<1>(I, O, x + static_cast<int64_t>(b) * I, w, y + static_cast<int64_t>(b) * O);
+}
+
+// dw[j0..j0+J, i0..i0+C*kWidth) += sum_b dy[b, j] x[b, i]: the block of dw stays in registers
+// while the batch streams past.
+template <int J, int C>
+inline void outer_block(int B, int O, int I, const float* __restrict dy, const float* __restrict x,
+                        float* __restrict dw, int j0, int i0) {
+  Vec acc[J][C] = {};
+  for (int b = 0; b < B; ++b) {
+    const float* xb = x + static_cast<int64_t>(b) * I + i0;
+    Vec xv[C];
+    for (int c = 0; c < C; ++c)
+      xv[c] = load(xb + c * kWidth);
+    for (int j = 0; j < J; ++j) {
+      const float d = dy[static_cast<int64_t>(b) * O + j0 + j];
+      for (int c = 0; c < C; ++c)
+        acc[j][c] += d * xv[c];
+    }
+  }
+  for (int j = 0; j < J; ++j) {
+    float* row = dw + static_cast<int64_t>(j0 + j) * I + i0;
+    for (int c = 0; c < C; ++c)
+      store(row + c * kWidth, load(row + c * kWidth) + acc[j][c]);
+  }
+}
+
+// outer_block<2, 4> written out so that the eight accumulators stay in registers.
+inline void outer_block_2x4(int B, int O, int I, const float* __restrict dy,
+                            const float* __restrict x, float* __restrict dw, int j0, int i0) {
+  Vec a00 = {}, a01 = {}, a02 = {}, a03 = {}, a10 = {}, a11 = {}, a12 = {}, a13 = {};
+  for (int b = 0; b < B; ++b) {
+    const float* xb = x + static_cast<int64_t>(b) * I + i0;
+    const Vec u0 = load(xb), u1 = load(xb + kWidth), u2 = load(xb + 2 * kWidth),
+              u3 = load(xb + 3 * kWidth);
+    const float d0 = dy[static_cast<int64_t>(b) * O + j0];
+    const float d1 = dy[static_cast<int64_t>(b) * O + j0 + 1];
+    a00 += d0 * u0;
+    a01 += d0 * u1;
+    a02 += d0 * u2;
+    a03 += d0 * u3;
+    a10 += d1 * u0;
+    a11 += d1 * u1;
+    a12 += d1 * u2;
+    a13 += d1 * u3;
+  }
+  float* r0 = dw + static_cast<int64_t>(j0) * I + i0;
+  float* r1 = r0 + I;
+  store(r0, load(r0) + a00);
+  store(r0 + kWidth, load(r0 + kWidth) + a01);
+  store(r0 + 2 * kWidth, load(r0 + 2 * kWidth) + a02);
+  store(r0 + 3 * kWidth, load(r0 + 3 * kWidth) + a03);
+  store(r1, load(r1) + a10);
+  store(r1 + kWidth, load(r1 + kWidth) + a11);
+  store(r1 + 2 * kWidth, load(r1 + 2 * kWidth) + a12);
+  store(r1 + 3 * kWidth, load(r1 + 3 * kWidth) + a13);
+}
+
 void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float* __restrict x,
                    float* __restrict dw) {
-  for (int j = 0; j < O; ++j) {
-    float* dwj = dw + static_cast<int64_t>(j) * I;
-    for (int b = 0; b < B; ++b) {
-      const float d = dy[static_cast<int64_t>(b) * O + j];
-      const float* xb = x + static_cast<int64_t>(b) * I;
-#pragma omp simd
-      for (int i = 0; i < I; ++i)
-        dwj[i] += d * xb[i];
+  constexpr int kChunk = 4 * kWidth;  // 4 vectors x 2 outputs = 8 accumulators
+  int j = 0;
+  for (; j + 2 <= O; j += 2) {
+    int i = 0;
+    for (; i + kChunk <= I; i += kChunk)
+      outer_block_2x4(B, O, I, dy, x, dw, j, i);
+    for (; i + kWidth <= I; i += kWidth)
+      outer_block<2, 1>(B, O, I, dy, x, dw, j, i);
+    for (; i < I; ++i) {
+      float s0 = 0.0f, s1 = 0.0f;
+      for (int b = 0; b < B; ++b) {
+        const float xi = x[static_cast<int64_t>(b) * I + i];
+        s0 += dy[static_cast<int64_t>(b) * O + j] * xi;
+        s1 += dy[static_cast<int64_t>(b) * O + j + 1] * xi;
+      }
+      dw[static_cast<int64_t>(j) * I + i] += s0;
+      dw[static_cast<int64_t>(j + 1) * I + i] += s1;
+    }
+  }
+  for (; j < O; ++j) {
+    int i = 0;
+    for (; i + kChunk <= I; i += kChunk)
+      outer_block<1, 4>(B, O, I, dy, x, dw, j, i);
+    for (; i + kWidth <= I; i += kWidth)
+      outer_block<1, 1>(B, O, I, dy, x, dw, j, i);
+    for (; i < I; ++i) {
+      float s = 0.0f;
+      for (int b = 0; b < B; ++b)
+        s += dy[static_cast<int64_t>(b) * O + j] * x[static_cast<int64_t>(b) * I + i];
+      dw[static_cast<int64_t>(j) * I + i] += s;
     }
   }
 }
@@ -87,25 +270,29 @@ void log_abs_eps(int n, const float* __restrict x, float eps, float* __restrict 
     out[k] = std::log(std::fabs(x[k]) + eps);
 }
 
-void uniform(uint32_t k1, uint32_t k2, int n, const UniformMap& map, float* __restrict out) {
-  constexpr float kUnit = 1.0f / 16777216.0f;  // 2^-24: 24 random bits -> [0, 1)
+void uniform(uint32_t k1, uint32_t k2, uint32_t first, int n, const UniformMap& map,
+             float* __restrict out) {
+  // The signed 32-bit hash h converts to float (rounding to 24 bits) and maps affinely:
+  // u = h / 2^32 + 1/2 lies in [0, 1], and the clamp keeps the top at high_last.
+  const float scale = map.length * (1.0f / 4294967296.0f);
   const float length = map.length;
   if (map.count == 1) {
-    const float low = map.low[0];
+    const float offset = map.low[0] + 0.5f * length;
     const float high = map.high_last;
 #pragma omp simd
     for (int c = 0; c < n; ++c) {
-      const float u = static_cast<float>(mix32(static_cast<uint32_t>(c), k1, k2) >> 8) * kUnit;
-      float value = low + u * length;
+      const auto h = static_cast<int32_t>(mix32(first + static_cast<uint32_t>(c), k1, k2));
+      float value = static_cast<float>(h) * scale + offset;
       value = value < high ? value : high;
       out[c] = map.integers ? std::floor(value) : value;
     }
     return;
   }
+  const float half = 0.5f * length;
 #pragma omp simd
   for (int c = 0; c < n; ++c) {
-    const float position =
-        static_cast<float>(mix32(static_cast<uint32_t>(c), k1, k2) >> 8) * kUnit * length;
+    const auto h = static_cast<int32_t>(mix32(first + static_cast<uint32_t>(c), k1, k2));
+    const float position = static_cast<float>(h) * scale + half;
     float value = map.low[0] + position;
     for (int k = 1; k < map.count; ++k)
       value = position >= map.offset[k] ? map.low[k] + (position - map.offset[k]) : value;
@@ -114,13 +301,43 @@ void uniform(uint32_t k1, uint32_t k2, int n, const UniformMap& map, float* __re
   }
 }
 
-void row_sums(int B, int I, const float* __restrict x, int begin, int end,
-              float* __restrict out) {
-  for (int b = 0; b < B; ++b) {
+void row_sums(int B, int I, const float* __restrict x, int begin, int end, float* __restrict out) {
+  // Four rows at a time: four independent chains of vector adds.
+  int b = 0;
+  for (; b + 4 <= B; b += 4) {
+    const float* x0 = x + static_cast<int64_t>(b) * I;
+    const float* x1 = x0 + I;
+    const float* x2 = x1 + I;
+    const float* x3 = x2 + I;
+    Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    int i = begin;
+    for (; i + kWidth <= end; i += kWidth) {
+      a0 += load(x0 + i);
+      a1 += load(x1 + i);
+      a2 += load(x2 + i);
+      a3 += load(x3 + i);
+    }
+    float s0 = horizontal_sum(a0), s1 = horizontal_sum(a1), s2 = horizontal_sum(a2),
+          s3 = horizontal_sum(a3);
+    for (; i < end; ++i) {
+      s0 += x0[i];
+      s1 += x1[i];
+      s2 += x2[i];
+      s3 += x3[i];
+    }
+    out[b] = s0;
+    out[b + 1] = s1;
+    out[b + 2] = s2;
+    out[b + 3] = s3;
+  }
+  for (; b < B; ++b) {
     const float* xb = x + static_cast<int64_t>(b) * I;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int i = begin; i < end; ++i)
+    Vec acc = {};
+    int i = begin;
+    for (; i + kWidth <= end; i += kWidth)
+      acc += load(xb + i);
+    float sum = horizontal_sum(acc);
+    for (; i < end; ++i)
       sum += xb[i];
     out[b] = sum;
   }

@@ -18,8 +18,8 @@ class NAU final : public Layer {
   void forward(int B, const float* w, const float* x, float* y) override {
     k_.matmul_nt(B, out_, in_, x, w, y);
   }
-  void backward(int B, const float* w, const float* x, const float*, const float* dy,
-                float* grads, float* dx) override {
+  void backward(int B, const float* w, const float* x, const float*, const float* dy, float* grads,
+                float* dx) override {
     k_.matmul_tn_acc(B, out_, in_, dy, x, grads);
     if (dx != nullptr) {
       std::fill(dx, dx + static_cast<int64_t>(B) * in_, 0.0f);
@@ -73,8 +73,8 @@ class NMU final : public Layer {
       }
     }
   }
-  void backward(int B, const float* w, const float* x, const float*, const float* dy,
-                float* grads, float* dx) override {
+  void backward(int B, const float* w, const float* x, const float*, const float* dy, float* grads,
+                float* dx) override {
     if (dx != nullptr)
       std::fill(dx, dx + static_cast<int64_t>(B) * in_, 0.0f);
     for (int b = 0; b < B; ++b) {

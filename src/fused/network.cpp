@@ -42,9 +42,9 @@ Plan plan_layers(const std::vector<std::string>& units, const std::vector<int64_
   Plan plan;
   if (units.size() == 1 && units.front() == "mlp") {
     std::vector<int64_t> hidden(sizes.begin() + 1, sizes.end() - 1);
-    auto layer = make_baseline_layer("mlp", static_cast<int>(sizes.front()),
-                                     static_cast<int>(sizes.back()), hidden, settings, max_batch,
-                                     &plan.why);
+    auto layer =
+        make_baseline_layer("mlp", static_cast<int>(sizes.front()), static_cast<int>(sizes.back()),
+                            hidden, settings, max_batch, &plan.why);
     if (layer == nullptr && plan.why.empty())
       plan.why = "the fused engine has no 'mlp' layer";
     plan.layers.push_back(std::move(layer));
@@ -127,8 +127,10 @@ void Network::prepare() {
 }
 
 const float* Network::forward(int B, const float* x) {
-  check(B > 0 && B <= max_batch_, "fused: batch of " + std::to_string(B) + " rows, at most " +
-                                      std::to_string(max_batch_));
+  if (B <= 0 || B > max_batch_) {  // (no message built on the hot path)
+    throw Error("fused: batch of " + std::to_string(B) + " rows, at most " +
+                std::to_string(max_batch_));
+  }
   const float* input = x;
   for (size_t l = 0; l < layers_.size(); ++l) {
     layers_[l]->forward(B, params_.data() + offsets_[l], input, activations_[l].data());
@@ -138,28 +140,38 @@ const float* Network::forward(int B, const float* x) {
 }
 
 double Network::mse_gradients(int B, const float* x, const float* target) {
-  const float* y = forward(B, x);
+  zero_gradients();
+  return accumulate_mse_gradients(B, B, x, target) / B;
+}
+
+void Network::zero_gradients() {
+  std::fill(grads_.begin(), grads_.end(), 0.0f);
+}
+
+double Network::accumulate_mse_gradients(int rows, int batch_size, const float* x,
+                                         const float* target) {
+  const float* y = forward(rows, x);
   double sum = 0.0;
-  const float scale = 2.0f / static_cast<float>(B);
-  for (int b = 0; b < B; ++b) {
+  const float scale = 2.0f / static_cast<float>(batch_size);
+  for (int b = 0; b < rows; ++b) {
     const float error = y[b] - target[b];
     sum += static_cast<double>(error) * error;
     output_delta_[b] = scale * error;
   }
-  std::fill(grads_.begin(), grads_.end(), 0.0f);
   const float* dy = output_delta_.data();
   for (size_t l = layers_.size(); l-- > 0;) {
     const float* input = l == 0 ? x : activations_[l - 1].data();
     float* dx = l == 0 ? nullptr : deltas_[l].data();
-    layers_[l]->backward(B, params_.data() + offsets_[l], input, activations_[l].data(), dy,
+    layers_[l]->backward(rows, params_.data() + offsets_[l], input, activations_[l].data(), dy,
                          grads_.data() + offsets_[l], dx);
     dy = dx;
   }
-  return sum / B;
+  return sum;
 }
 
 double Network::regularize(const std::vector<double>& lambdas) {
-  check(lambdas.size() == layers_.size(), "fused: one regulariser scale per layer");
+  if (lambdas.size() != layers_.size())
+    throw Error("fused: one regulariser scale per layer");
   double total = 0.0;
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (lambdas[l] != 0.0) {

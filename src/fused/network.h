@@ -45,6 +45,13 @@ class Network {
   /// Sets the gradients to those of the MSE of forward(B, x) against target [B] and returns
   /// that MSE.
   double mse_gradients(int B, const float* x, const float* target);
+  /// Sets the gradients to zero.
+  void zero_gradients();
+  /// Adds the gradient of the MSE over a batch of `batch_size` rows from `rows` of its rows
+  /// (x [rows, in], target [rows]); returns their sum of squared errors. The per-row gradient of
+  /// an MSE does not depend on the other rows, so a batch can be processed in blocks that stay
+  /// in the L1 cache.
+  double accumulate_mse_gradients(int rows, int batch_size, const float* x, const float* target);
   /// Adds lambda[l] * R_l of every layer to the loss gradients and returns the sum.
   double regularize(const std::vector<double>& lambdas);
   /// Clamps the parameters as each unit's after_optimizer_step() does.

@@ -40,8 +40,7 @@ void Optimizer::step(std::vector<float>& params, const std::vector<float>& grads
     kernels::table().adam(n, p, g, first_.data(), second_.data(), static_cast<float>(kAdamBeta1),
                           static_cast<float>(kAdamBeta2),
                           static_cast<float>(config_.learning_rate / correction1),
-                          static_cast<float>(std::sqrt(correction2)),
-                          static_cast<float>(kAdamEps));
+                          static_cast<float>(std::sqrt(correction2)), static_cast<float>(kAdamEps));
   } else if (config_.name == "rmsprop") {
     float* square = second_.data();
     float* buffer = first_.data();

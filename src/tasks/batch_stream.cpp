@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "nalu/error.h"
 
 namespace nalu {
+
+namespace {
+constexpr int kRowBlock = 64;  // rows whose subset sums are computed together
+}  // namespace
 
 double apply_operation(Operation op, double a, double b) {
   switch (op) {
@@ -62,29 +67,40 @@ BatchStream::BatchStream(const ArithmeticTask& task, uint64_t seed)
 }
 
 void BatchStream::fill(int64_t step, int64_t batch_size, float* input, float* target) const {
-  const int64_t count = batch_size * input_size_;
-  if (batch_size <= 0 || count > std::numeric_limits<int32_t>::max()) {
-    std::string message = "task: cannot draw a batch of ";
-    message += std::to_string(batch_size);
-    message += " rows of ";
+  fill_rows(step, 0, batch_size, input, target);
+}
+
+void BatchStream::fill_rows(int64_t step, int64_t first_row, int64_t rows, float* input,
+                            float* target) const {
+  const int64_t end = (first_row + rows) * input_size_;
+  if (first_row < 0 || rows <= 0 || end > std::numeric_limits<int32_t>::max()) {
+    std::string message = "task: cannot draw rows ";
+    message += std::to_string(first_row);
+    message += " to ";
+    message += std::to_string(first_row + rows);
+    message += " of a batch of ";
     message += std::to_string(input_size_);
-    message += " values";
+    message += " values per row";
     throw Error(message);
   }
   const uint64_t key = derive_seed(seed_, static_cast<uint64_t>(step));
   const auto& k = fused::kernels::table();
-  k.uniform(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32), static_cast<int>(count),
-            *map_, input);
-  const int B = static_cast<int>(batch_size);
+  const int n = static_cast<int>(rows);
   const int I = static_cast<int>(input_size_);
+  k.uniform(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
+            static_cast<uint32_t>(first_row * input_size_), n * I, *map_, input);
   // a and b in float (as the model sees them), the operation in double.
-  std::vector<float> a(static_cast<size_t>(B)), b(static_cast<size_t>(B));
-  k.row_sums(B, I, input, static_cast<int>(subsets_.a_begin), static_cast<int>(subsets_.a_end),
-             a.data());
-  k.row_sums(B, I, input, static_cast<int>(subsets_.b_begin), static_cast<int>(subsets_.b_end),
-             b.data());
-  for (int r = 0; r < B; ++r)
-    target[r] = static_cast<float>(apply_operation(op_, a[r], b[r]));
+  float a[kRowBlock], b[kRowBlock];
+  for (int r0 = 0; r0 < n; r0 += kRowBlock) {
+    const int block = std::min(kRowBlock, n - r0);
+    const float* x = input + static_cast<int64_t>(r0) * I;
+    k.row_sums(block, I, x, static_cast<int>(subsets_.a_begin), static_cast<int>(subsets_.a_end),
+               a);
+    k.row_sums(block, I, x, static_cast<int>(subsets_.b_begin), static_cast<int>(subsets_.b_end),
+               b);
+    for (int r = 0; r < block; ++r)
+      target[r0 + r] = static_cast<float>(apply_operation(op_, a[r], b[r]));
+  }
 }
 
 Batch BatchStream::batch(int64_t step, int64_t batch_size) const {

@@ -40,10 +40,10 @@ inline torch::Tensor as_tensor(const std::vector<float>& values, at::IntArrayRef
 /// Compares fused layer `name` with its LibTorch unit on input x [B, in]. `regularizer_scale`
 /// is passed to both regularisers (0 skips that check). Optionally `prepare_unit` edits the
 /// LibTorch unit's parameters first (e.g. to set awkward weights).
-inline void expect_layer_matches(
-    const std::string& name, int out, const torch::Tensor& x, const UnitSettings& settings,
-    LayerTolerance tolerance, double regularizer_scale = 1.0,
-    const std::function<void(torch::nn::Module&)>& prepare_unit = {}) {
+inline void expect_layer_matches(const std::string& name, int out, const torch::Tensor& x,
+                                 const UnitSettings& settings, LayerTolerance tolerance,
+                                 double regularizer_scale = 1.0,
+                                 const std::function<void(torch::nn::Module&)>& prepare_unit = {}) {
   SCOPED_TRACE("unit " + name);
   const int B = static_cast<int>(x.size(0));
   const int in = static_cast<int>(x.size(1));
@@ -88,10 +88,10 @@ inline void expect_layer_matches(
     const auto n = item.value().numel();
     const std::vector<float> slice(grads.begin() + static_cast<int64_t>(offset),
                                    grads.begin() + static_cast<int64_t>(offset) + n);
-    const auto expected = item.value().grad().defined() ? item.value().grad()
-                                                        : torch::zeros_like(item.value());
-    EXPECT_TRUE(close_to(as_tensor(slice, item.value().sizes()), expected, tolerance.atol,
-                         tolerance.rtol))
+    const auto expected =
+        item.value().grad().defined() ? item.value().grad() : torch::zeros_like(item.value());
+    EXPECT_TRUE(
+        close_to(as_tensor(slice, item.value().sizes()), expected, tolerance.atol, tolerance.rtol))
         << "gradient of " << item.key();
     offset += static_cast<size_t>(n);
   }
@@ -113,8 +113,8 @@ inline void expect_layer_matches(
         const auto n = item.value().numel();
         const std::vector<float> slice(reg_grads.begin() + static_cast<int64_t>(offset),
                                        reg_grads.begin() + static_cast<int64_t>(offset) + n);
-        const auto expected = item.value().grad().defined() ? item.value().grad()
-                                                            : torch::zeros_like(item.value());
+        const auto expected =
+            item.value().grad().defined() ? item.value().grad() : torch::zeros_like(item.value());
         EXPECT_TRUE(close_to(as_tensor(slice, item.value().sizes()), expected, tolerance.atol,
                              tolerance.rtol))
             << "regulariser gradient of " << item.key();

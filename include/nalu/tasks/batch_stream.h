@@ -30,6 +30,9 @@ class BatchStream {
   /// Writes batch `step`: inputs [batch_size, input_size] and targets [batch_size], as floats.
   /// Throws nalu::Error when batch_size * input_size does not fit 32 bits.
   void fill(int64_t step, int64_t batch_size, float* input, float* target) const;
+  /// Rows [first_row, first_row + rows) of batch `step` only (any batch size holds them: row r
+  /// of a batch does not depend on the batch size).
+  void fill_rows(int64_t step, int64_t first_row, int64_t rows, float* input, float* target) const;
   /// The same batch as tensors ([B, input_size] and [B, 1], float).
   Batch batch(int64_t step, int64_t batch_size) const;
 
