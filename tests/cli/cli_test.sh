@@ -51,6 +51,10 @@ expect_error 2 "unknown optimizer 'adagrad'" train --optimizer adagrad "${quick[
 expect_error 2 "unknown task 'dynamic'" train --task dynamic "${quick[@]}"
 expect_error 2 "unknown activation 'swish2'" train --unit mlp --activation swish2 "${quick[@]}"
 expect_error 2 "--no-such-flag" train --no-such-flag
+expect_error 2 "unknown engine 'gpu'" train --engine gpu "${quick[@]}"
+expect_error 2 "engine fused: the fused engine has no MLP with activation 'rrelu'" \
+  train --unit mlp --activation rrelu --engine fused "${quick[@]}"
+expect_error 2 "unknown engine 'gpu'" bench --preset demo --engine gpu
 expect_error 2 "does not exist" train --output "$work/missing/run.json" "${quick[@]}"
 
 # --- nothing already written is lost on bad input ---
@@ -90,6 +94,15 @@ if grep -qF "y0 = (x2 + x3) · (x3 + x4)" "$work/out" &&
   pass
 else
   fail "NMU did not learn a · b: $(cat "$work/out")"
+fi
+# ... on the fused engine by default, and the torch engine finds the same formula.
+if grep -q "(fused engine)" "$work/out"; then pass; else fail "default engine is not fused"; fi
+"$nalu" train --op mul --unit nmu --input-size 10 --iterations 30000 --seed 1 --engine torch \
+  --progress none >"$work/out" 2>&1 || fail "NMU run on the torch engine failed"
+if grep -qF "y0 = (x2 + x3) · (x3 + x4)" "$work/out" && grep -q "(torch engine)" "$work/out"; then
+  pass
+else
+  fail "torch engine: $(cat "$work/out")"
 fi
 
 # --- nalu bench: records, resume, shards and merge ---
