@@ -69,7 +69,7 @@ TEST(BatchStream, ValuesAreUniformOverTheRangeAndItsUnions) {
 
   // A union: [-6, -2) and [2, 6) have equal length, so half the values fall in each.
   const auto both = BatchStream(small_task(Operation::kAdd, "-6:-2,2:6"), 2).batch(1, 5000).input;
-  EXPECT_TRUE(((both >= -6) & (both < -2) | (both >= 2) & (both < 6)).all().item<bool>());
+  EXPECT_TRUE((((both >= -6) & (both < -2)) | ((both >= 2) & (both < 6))).all().item<bool>());
   EXPECT_NEAR((both < 0).to(torch::kDouble).mean().item<double>(), 0.5, 0.01);
 
   // Integers: floor of U[0, 9), every value 0..8 present.
