@@ -33,8 +33,8 @@ class Layer {
   virtual void forward(int B, const float* params, const float* x, float* y) = 0;
   /// After forward(B, params, x, y): adds dL/dparams to grads, and writes dL/dx to dx
   /// (overwriting) unless dx is null. dy is dL/dy [B, out].
-  virtual void backward(int B, const float* params, const float* x, const float* y,
-                        const float* dy, float* grads, float* dx) = 0;
+  virtual void backward(int B, const float* params, const float* x, const float* y, const float* dy,
+                        float* grads, float* dx) = 0;
   /// Adds scale * dR/dparams to grads and returns scale * R (R as the LibTorch unit's
   /// regularization_loss(1)). Units without a regulariser return 0.
   virtual double regularize(const float* params, double scale, float* grads) {

@@ -163,46 +163,19 @@ void expect_mlp_matches(const std::vector<int64_t>& sizes, const torch::Tensor& 
   std::string why;
   auto layer = fused::make_baseline_layer("mlp", in, out, hidden, settings, B, &why);
   ASSERT_NE(layer, nullptr) << why;
-  std::vector<float> params = flat_parameters(*model);
-  int64_t expected_count = 0;
-  for (auto size : layer->parameter_sizes())
-    expected_count += size;
-  ASSERT_EQ(expected_count, static_cast<int64_t>(params.size()));
-  layer->prepare(params.data());
-
-  const auto input = x.detach().clone().requires_grad_(true);
-  const auto expected_y = model->forward(input);
-  std::vector<float> xs(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
-  std::vector<float> y(static_cast<size_t>(B) * out);
-  layer->forward(B, params.data(), xs.data(), y.data());
-  EXPECT_TRUE(close_to(as_tensor(y, {B, out}), expected_y, tolerance.atol, tolerance.rtol))
-      << "forward";
-
-  torch::manual_seed(32);
-  const auto dy = torch::randn({B, out});
-  (expected_y * dy).sum().backward();
-  std::vector<float> dys(dy.data_ptr<float>(), dy.data_ptr<float>() + dy.numel());
-  std::vector<float> grads(params.size(), 0.0f);
-  std::vector<float> dx(xs.size(), 0.0f);
-  layer->backward(B, params.data(), xs.data(), y.data(), dys.data(), grads.data(), dx.data());
-  EXPECT_TRUE(close_to(as_tensor(dx, {B, in}), input.grad(), tolerance.atol, tolerance.rtol))
-      << "input gradient";
-  size_t offset = 0;
-  for (const auto& item : model->named_parameters()) {
-    const auto n = item.value().numel();
-    const std::vector<float> slice(grads.begin() + static_cast<int64_t>(offset),
-                                   grads.begin() + static_cast<int64_t>(offset + n));
-    EXPECT_TRUE(close_to(as_tensor(slice, item.value().sizes()), item.value().grad(),
-                         tolerance.atol, tolerance.rtol))
-        << "gradient of " << item.key();
-    offset += static_cast<size_t>(n);
-  }
+  LayerRun run;
+  expect_forward_backward_match(
+      *model, [&](const torch::Tensor& input) { return model->forward(input); }, *layer, x,
+      tolerance, run);
+  if (::testing::Test::HasFatalFailure())
+    return;
 
   // Without dx (the first layer of a network) the parameter gradients are the same.
-  std::vector<float> grads_only(params.size(), 0.0f);
-  layer->forward(B, params.data(), xs.data(), y.data());
-  layer->backward(B, params.data(), xs.data(), y.data(), dys.data(), grads_only.data(), nullptr);
-  EXPECT_EQ(grads_only, grads) << "gradients without dx";
+  std::vector<float> grads_only(run.params.size(), 0.0f);
+  layer->forward(B, run.params.data(), run.x.data(), run.y.data());
+  layer->backward(B, run.params.data(), run.x.data(), run.y.data(), run.dy.data(),
+                  grads_only.data(), nullptr);
+  EXPECT_EQ(grads_only, run.grads) << "gradients without dx";
 }
 
 // Every activation the fused engine supports: all but RReLU.
