@@ -10,6 +10,9 @@
 #include <sstream>
 
 #include "bench_command.h"
+#include "eval_command.h"
+#include "format.h"
+#include "interrupt.h"
 #include "nalu/nalu.h"
 #include "progress.h"
 #include "recurrent_command.h"
@@ -27,11 +30,7 @@ std::string first_line(const std::string& text) {
 }
 
 std::string fmt(double value) {
-  if (std::isnan(value))
-    return "nan";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3g", value);
-  return buffer;
+  return nalu::cli::short_number(value);
 }
 
 // Flags of `nalu train`; std::optional marks "not given": the task preset's value stays.
@@ -49,6 +48,11 @@ struct TrainFlags {
   std::string progress = "auto";
   std::string engine = "auto";
   bool quiet = false;
+  // Checkpoints and faults (nalu/train/checkpoint.h).
+  std::string checkpoint, save_model, on_nan = "stop";
+  int64_t checkpoint_every = 0;
+  bool resume = false;
+  int64_t inject_nan = 0;
 };
 
 RunConfig build_config(const TrainFlags& f) {
@@ -194,12 +198,43 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
   cmd->add_option("--output,-o", f.output, "Write the run's JSON record to this file");
   cmd->add_option("--progress", f.progress, "auto, bar, lines or none")->capture_default_str();
   cmd->add_flag("--quiet,-q", f.quiet, "Print only the formula and errors; no progress");
+  cmd->add_option("--checkpoint", f.checkpoint,
+                  "Checkpoint file, written every --checkpoint-every steps and on Ctrl-C / "
+                  "SIGTERM, atomically");
+  cmd->add_option("--checkpoint-every", f.checkpoint_every,
+                  "Steps between checkpoints [the evaluation interval]");
+  cmd->add_flag("--resume", f.resume,
+                "Continue from --checkpoint when it exists (same settings required)");
+  cmd->add_option("--on-nan", f.on_nan,
+                  "stop: fail naming the step and parameter; rollback: return to the last good "
+                  "state with half the learning rate (at most 5 times)")
+      ->check(CLI::IsMember({"stop", "rollback"}))
+      ->capture_default_str();
+  cmd->add_option("--save-model", f.save_model,
+                  "Write the trained model here (read it back with 'nalu eval --model')");
+  // Fault injection for the test suite: a parameter becomes NaN after this step.
+  cmd->add_option("--inject-nan", f.inject_nan)->group("");
+}
+
+nalu::RunControl build_control(const TrainFlags& f) {
+  nalu::RunControl control;
+  control.checkpoint = f.checkpoint;
+  control.checkpoint_interval = f.checkpoint_every;
+  control.resume = f.resume;
+  control.on_non_finite =
+      f.on_nan == "rollback" ? nalu::NonFinitePolicy::kRollback : nalu::NonFinitePolicy::kStop;
+  control.save_model = f.save_model;
+  control.inject_non_finite_at = f.inject_nan;
+  control.stop = &nalu::cli::install_stop_handlers();
+  control.validate();
+  return control;
 }
 
 int run_train(const TrainFlags& flags) {
   const RunConfig config = build_config(flags);
   if (!flags.output.empty())
     nalu::check_writable(flags.output);
+  const nalu::RunControl control = build_control(flags);
   const nalu::ArithmeticTask task = nalu::make_task(config);
   const std::string engine = nalu::resolve_engine(config);
 
@@ -229,7 +264,11 @@ int run_train(const TrainFlags& flags) {
                                                   : nalu::cli::parse_progress_mode(flags.progress));
   nalu::TrainResult result;
   try {
-    result = nalu::run(config, [&](const nalu::ProgressEvent& event) { progress(event); });
+    result = nalu::run(
+        config, [&](const nalu::ProgressEvent& event) { progress(event); }, control);
+  } catch (const nalu::Interrupted&) {
+    progress.finish();
+    throw;
   } catch (const nalu::NumericalError& error) {
     progress.finish();
     if (!flags.output.empty()) {
@@ -254,6 +293,16 @@ int run_train(const TrainFlags& flags) {
     std::printf("  %s\n", line.c_str());
   std::printf("time:  %.1f s, %.0f iterations/s (%s engine)\n", result.wall_seconds,
               result.iterations_per_second, result.engine.c_str());
+  if (result.resumed_from > 0)
+    std::printf("resumed from the checkpoint at step %lld\n",
+                static_cast<long long>(result.resumed_from));
+  for (const auto& r : result.rollbacks) {
+    std::printf("rollback: non-finite %s at step %lld; back to step %lld, learning rate %g\n",
+                r.parameter.c_str(), static_cast<long long>(r.step),
+                static_cast<long long>(r.restored_step), r.learning_rate);
+  }
+  if (!flags.save_model.empty())
+    std::printf("model: %s\n", flags.save_model.c_str());
   if (!flags.output.empty()) {
     nalu::write_file_atomically(flags.output, nalu::make_record(config, result).dump(2) + "\n");
     std::printf("record: %s\n", flags.output.c_str());
@@ -282,6 +331,8 @@ int main(int argc, char** argv) {
   CLI::App* bench = nalu::cli::add_bench_command(app, bench_flags);
   nalu::cli::RecurrentFlags recurrent_flags;
   CLI::App* recurrent = nalu::cli::add_recurrent_command(app, recurrent_flags);
+  nalu::cli::EvalFlags eval_flags;
+  CLI::App* eval = nalu::cli::add_eval_command(app, eval_flags);
 
   try {
     app.parse(argc, argv);
@@ -303,7 +354,13 @@ int main(int argc, char** argv) {
       return nalu::cli::run_bench_command(*bench, bench_flags);
     if (app.got_subcommand(recurrent))
       return nalu::cli::run_recurrent_command(recurrent_flags);
+    if (app.got_subcommand(eval))
+      return nalu::cli::run_eval_command(eval_flags);
     return run_train(train_flags);
+  } catch (const nalu::Interrupted& e) {
+    std::fprintf(stderr, "nalu: %s%s\n", first_line(e.what()).c_str(),
+                 e.checkpoint().empty() ? "" : " (add --resume to continue)");
+    return nalu::cli::stop_exit_code();
   } catch (const nalu::NumericalError& e) {
     std::fprintf(stderr, "nalu: error: %s\n", first_line(e.what()).c_str());
     return kExitFailure;

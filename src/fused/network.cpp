@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "nalu/error.h"
+#include "train/shared.h"
 
 namespace nalu::fused {
 
@@ -92,33 +93,17 @@ Network::Network(const std::vector<std::string>& units, const std::vector<int64_
 }
 
 void Network::load(const torch::nn::Module& model) {
-  torch::NoGradGuard no_grad;
-  size_t offset = 0;
-  for (const auto& parameter : model.parameters()) {
-    const auto values = parameter.detach().to(torch::kFloat).contiguous();
-    const auto n = static_cast<size_t>(values.numel());
-    check(offset + n <= params_.size(), "fused: the model has more parameters than the network");
-    std::memcpy(params_.data() + offset, values.data_ptr<float>(), n * sizeof(float));
-    offset += n;
-  }
-  check(offset == params_.size(), "fused: the model has " + std::to_string(offset) +
-                                      " parameters but the network " +
-                                      std::to_string(params_.size()));
+  const std::vector<float> values = detail::flat_parameters(model);
+  check(values.size() == params_.size(), "fused: the model has " + std::to_string(values.size()) +
+                                             " parameters but the network " +
+                                             std::to_string(params_.size()));
+  // Copied into the existing buffer: the layers point into it.
+  std::copy(values.begin(), values.end(), params_.begin());
   prepare();
 }
 
 void Network::store(torch::nn::Module& model) const {
-  torch::NoGradGuard no_grad;
-  size_t offset = 0;
-  for (auto& parameter : model.parameters()) {
-    const auto n = static_cast<size_t>(parameter.numel());
-    check(offset + n <= params_.size(), "fused: the model has more parameters than the network");
-    const auto values = torch::from_blob(const_cast<float*>(params_.data() + offset),
-                                         parameter.sizes(), torch::kFloat);
-    parameter.copy_(values);
-    offset += n;
-  }
-  check(offset == params_.size(), "fused: parameter count mismatch while storing");
+  detail::load_flat_parameters(model, params_);
 }
 
 void Network::prepare() {

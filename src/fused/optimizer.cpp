@@ -26,6 +26,15 @@ void Optimizer::reset() {
   std::fill(second_.begin(), second_.end(), 0.0f);
 }
 
+void Optimizer::restore(int64_t steps, std::vector<float> first, std::vector<float> second) {
+  check(steps >= 0 && first.size() == first_.size() && second.size() == second_.size(),
+        "optimizer state of " + std::to_string(first.size()) + " values for " +
+            std::to_string(first_.size()) + " parameters");
+  steps_ = steps;
+  first_ = std::move(first);
+  second_ = std::move(second);
+}
+
 void Optimizer::step(std::vector<float>& params, const std::vector<float>& grads) {
   ++steps_;
   const int n = static_cast<int>(params.size());

@@ -10,7 +10,9 @@
 #include "fused/network.h"
 #include "fused/optimizer.h"
 #include "nalu/error.h"
+#include "nalu/io/archive.h"
 #include "nalu/tasks/batch_stream.h"
+#include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
 #include "nalu/units/inalu.h"
 #include "train/shared.h"
@@ -94,9 +96,15 @@ std::string instruction_set() {
 
 TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
                   int64_t progress_interval) {
+  return train(config, on_progress, progress_interval, RunControl{});
+}
+
+TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
+                  int64_t progress_interval, const RunControl& control) {
   config.validate();
   if (const auto why = unsupported_reason(config); !why.empty())
     throw Error("engine fused: " + why);
+  detail::RunGuard guard(control, config, "fused");
   const auto& training = config.training;
   const ArithmeticTask task = make_task(config);
   // The LibTorch model gives the initial weights (the torch engine's, for the same seed), reads
@@ -118,6 +126,8 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
   result.schedules = layer_schedules(*model, training);
   detail::RunTracker tracker(result, training.iterations, on_progress, progress_interval);
   double last_loss = NAN;
+  double learning_rate = config.optimizer.learning_rate;
+  std::vector<float> best_parameters;
 
   auto run_evaluation = [&](int64_t step) {
     Evaluation e;
@@ -129,7 +139,8 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
         evaluate(net, extrapolation, training.accuracy_atol, training.accuracy_rtol);
     net.store(*model);
     e.sparsity_error = model->sparsity_error();
-    tracker.add(e, [&] { return model->formula(); });
+    if (tracker.add(e, [&] { return model->formula(); }))
+      best_parameters = net.parameters();
     bool reinitialized = false;
     if (detail::should_reinitialize(inalu_layers.size(), tracker, result, training)) {
       for (auto* layer : inalu_layers)
@@ -142,6 +153,33 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
     }
     tracker.report_evaluation(reinitialized);
   };
+  // The run's whole state after `step`, and back.
+  auto capture = [&](int64_t step) {
+    io::Archive state = guard.new_state(step);
+    state.add("parameters", net.parameters());
+    state.add("optimizer/first", optimizer.first());
+    state.add("optimizer/second", optimizer.second());
+    state.meta["optimizer_steps"] = optimizer.steps();
+    detail::store_progress(state, result, tracker, last_loss, learning_rate, reinit_generator,
+                           best_parameters);
+    return state;
+  };
+  auto restore = [&](const io::Archive& state, bool rollback) {
+    const double lowered = learning_rate;
+    const int64_t step = detail::restore_progress(state, result, tracker, last_loss, learning_rate,
+                                                  reinit_generator, best_parameters, *model,
+                                                  state.get("parameters").floats(), rollback);
+    if (rollback)
+      learning_rate = lowered;
+    net.load(*model);
+    const auto steps = state.meta.find("optimizer_steps");
+    check(steps != state.meta.end() && steps->is_number_integer(),
+          state.source + ": damaged checkpoint ('optimizer_steps' is missing or mistyped)");
+    optimizer.restore(steps->get<int64_t>(), state.get("optimizer/first").floats(),
+                      state.get("optimizer/second").floats());
+    optimizer.set_learning_rate(learning_rate);
+    return step;
+  };
 
   const int64_t input_size = config.sizes().front();
   const int block = static_cast<int>(
@@ -149,37 +187,60 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
   std::vector<float> input(static_cast<size_t>(block * input_size));
   std::vector<float> target(static_cast<size_t>(block));
   std::vector<double> lambdas(result.schedules.size());
-  run_evaluation(0);
-  for (int64_t step = 1; step <= training.iterations; ++step) {
-    net.zero_gradients();
-    double squared = 0.0;
-    for (int first = 0; first < batch; first += block) {
-      const int rows = std::min(block, batch - first);
-      stream.fill_rows(step, first, rows, input.data(), target.data());
-      squared += net.accumulate_mse_gradients(rows, batch, input.data(), target.data());
-    }
-    const double mse = squared / batch;
-    for (size_t l = 0; l < lambdas.size(); ++l)
-      lambdas[l] = result.schedules[l].at(step);
-    const double loss = mse + net.regularize(lambdas);
-    last_loss = mse;
-    if (!std::isfinite(loss)) {
-      net.store(*model);
-      detail::throw_diverged(*model, step, torch::full({}, loss));
-    }
-    optimizer.step(net.parameters(), net.gradients());
-    net.project();
-    net.prepare();
+  int64_t first_step = 1;
+  if (const io::Archive* state = guard.resume_state()) {
+    first_step = restore(*state, false) + 1;
+  } else {
+    run_evaluation(0);
+    if (guard.keeps_states())
+      guard.save(capture(0));
+  }
+  for (int64_t step = first_step; step <= training.iterations; ++step) {
+    try {
+      net.zero_gradients();
+      double squared = 0.0;
+      for (int first = 0; first < batch; first += block) {
+        const int rows = std::min(block, batch - first);
+        stream.fill_rows(step, first, rows, input.data(), target.data());
+        squared += net.accumulate_mse_gradients(rows, batch, input.data(), target.data());
+      }
+      const double mse = squared / batch;
+      for (size_t l = 0; l < lambdas.size(); ++l)
+        lambdas[l] = result.schedules[l].at(step);
+      const double loss = mse + net.regularize(lambdas);
+      last_loss = mse;
+      if (!std::isfinite(loss)) {
+        net.store(*model);
+        detail::throw_diverged(*model, step, torch::full({}, loss));
+      }
+      optimizer.step(net.parameters(), net.gradients());
+      net.project();
+      if (guard.inject(step))
+        net.parameters().front() = NAN;
+      net.prepare();
 
-    if (step % training.eval_interval == 0 || step == training.iterations)
-      run_evaluation(step);
-    else
-      tracker.report_step(step, last_loss);
+      if (step % training.eval_interval == 0 || step == training.iterations)
+        run_evaluation(step);
+      else
+        tracker.report_step(step, last_loss);
+      if (step == training.iterations) {
+        net.store(*model);
+        detail::check_parameters_finite(*model, step);
+      }
+    } catch (const NumericalError& error) {
+      step = restore(guard.rollback(error, result, learning_rate), true);
+      continue;
+    }
+    if (guard.keeps_states() && guard.due(step))
+      guard.save(capture(step));
+    if (guard.stop_requested())
+      guard.interrupt(step, capture(step));
   }
   net.store(*model);
-  detail::check_parameters_finite(*model, training.iterations);
   result.final_formula = model->formula();
   tracker.finish(training.iterations);
+  if (!control.save_model.empty())
+    save_model(control.save_model, config, *model);
   return result;
 }
 

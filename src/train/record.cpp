@@ -34,7 +34,192 @@ std::string init_name(Init init) {
   return init == Init::kTruncatedNormal ? "truncated-normal" : "xavier-uniform";
 }
 
+// Strict field access for config_from_json: "config: 'task.input_size' must be an integer".
+class Fields {
+ public:
+  Fields(const nlohmann::json& json, std::string path) : json_(json), path_(std::move(path)) {
+    if (!json_.is_object())
+      fail("", "an object");
+  }
+  const nlohmann::json& at(const std::string& key) const {
+    const auto it = json_.find(key);
+    if (it == json_.end()) {
+      std::string message = "config: '";
+      message += name(key);
+      message += "' is missing";
+      throw Error(message);
+    }
+    return *it;
+  }
+  bool has(const std::string& key) const { return json_.contains(key); }
+  Fields object(const std::string& key) const {
+    at(key);
+    return Fields(at(key), name(key));
+  }
+  std::string text(const std::string& key) const {
+    if (!at(key).is_string())
+      fail(key, "a string");
+    return at(key).get<std::string>();
+  }
+  int64_t integer(const std::string& key) const {
+    if (!at(key).is_number_integer())
+      fail(key, "an integer");
+    return at(key).get<int64_t>();
+  }
+  uint64_t unsigned_integer(const std::string& key) const {
+    if (!at(key).is_number_unsigned())
+      fail(key, "a non-negative integer");
+    return at(key).get<uint64_t>();
+  }
+  double real(const std::string& key) const {
+    if (!at(key).is_number())
+      fail(key, "a number");
+    return at(key).get<double>();
+  }
+  bool flag(const std::string& key) const {
+    if (!at(key).is_boolean())
+      fail(key, "true or false");
+    return at(key).get<bool>();
+  }
+  std::vector<std::string> texts(const std::string& key) const {
+    const auto& value = at(key);
+    if (!value.is_array())
+      fail(key, "a list of strings");
+    std::vector<std::string> out;
+    for (const auto& item : value) {
+      if (!item.is_string())
+        fail(key, "a list of strings");
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  }
+  std::vector<int64_t> integers(const std::string& key) const {
+    const auto& value = at(key);
+    if (!value.is_array())
+      fail(key, "a list of integers");
+    std::vector<int64_t> out;
+    for (const auto& item : value) {
+      if (!item.is_number_integer())
+        fail(key, "a list of integers");
+      out.push_back(item.get<int64_t>());
+    }
+    return out;
+  }
+  Range range(const std::string& key) const {
+    const auto& value = at(key);
+    Range range;
+    if (!value.is_array() || value.empty())
+      fail(key, "a list of [low, high] pairs");
+    for (const auto& pair : value) {
+      if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_number())
+        fail(key, "a list of [low, high] pairs");
+      range.intervals.push_back({pair[0].get<double>(), pair[1].get<double>()});
+    }
+    return range;
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
+    std::string message = "config: '";
+    message += key.empty() ? path_ : name(key);
+    message += "' must be ";
+    message += expected;
+    throw Error(message);
+  }
+
+ private:
+  std::string name(const std::string& key) const {
+    if (path_.empty())
+      return key;
+    std::string full = path_;
+    full += '.';
+    full += key;
+    return full;
+  }
+  const nlohmann::json& json_;
+  std::string path_;
+};
+
 }  // namespace
+
+RunConfig config_from_json(const nlohmann::json& json) {
+  const Fields root(json, "");
+  RunConfig config;
+  config.engine = root.text("engine");
+  config.seed = root.unsigned_integer("seed");
+
+  const Fields task = root.object("task");
+  config.task = task.text("name");
+  auto& t = config.task_options;
+  t.op = parse_operation(task.text("operation"));
+  t.input_size = task.integer("input_size");
+  t.subset_ratio = task.real("subset_ratio");
+  t.overlap_ratio = task.real("overlap_ratio");
+  t.interpolation = task.range("interpolation_range");
+  t.extrapolation = task.range("extrapolation_range");
+  t.integers = task.flag("integers");
+  t.evaluation_size = task.integer("evaluation_size");
+  if (task.has("subsets")) {
+    const Fields subsets = task.object("subsets");
+    const auto a = subsets.integers("a");
+    const auto b = subsets.integers("b");
+    if (a.size() != 2 || b.size() != 2)
+      subsets.fail("a", "[begin, end] pairs for a and b");
+    t.explicit_subsets = true;
+    t.subsets = {a[0], a[1], b[0], b[1]};
+  }
+
+  const Fields model = root.object("model");
+  config.model.units = model.texts("units");
+  const auto sizes = model.integers("sizes");
+  if (sizes.size() < 2 || sizes.front() != t.input_size || sizes.back() != 1)
+    model.fail("sizes", "the input size, the hidden sizes, then 1");
+  config.model.hidden.assign(sizes.begin() + 1, sizes.end() - 1);
+  auto& s = config.model.settings;
+  const std::string init = model.text("init");
+  if (init == "truncated-normal")
+    s.init = Init::kTruncatedNormal;
+  else if (init == "xavier-uniform")
+    s.init = Init::kXavierUniform;
+  else
+    model.fail("init", "xavier-uniform or truncated-normal");
+  s.epsilon = model.real("epsilon");
+  s.nalu_shared_weights = model.flag("nalu_shared_weights");
+  s.nalu_gate_bias = model.flag("nalu_gate_bias");
+  s.linear_bias = model.flag("bias");
+  s.mlp_activation = model.text("mlp_activation");
+
+  const Fields optimizer = root.object("optimizer");
+  config.optimizer.name = optimizer.text("name");
+  config.optimizer.learning_rate = optimizer.real("learning_rate");
+  config.optimizer.momentum = optimizer.real("momentum");
+
+  const Fields training = root.object("training");
+  auto& r = config.training;
+  r.iterations = training.integer("iterations");
+  r.batch_size = training.integer("batch_size");
+  r.eval_interval = training.integer("eval_interval");
+  r.reinit_patience = training.integer("reinit_patience");
+  r.reinit_threshold = training.real("reinit_threshold");
+  r.accuracy_atol = training.real("accuracy_atol");
+  r.accuracy_rtol = training.real("accuracy_rtol");
+  if (training.at("regularizer").is_object()) {
+    const Fields regularizer = training.object("regularizer");
+    r.regularizer = RegularizerSchedule{regularizer.real("scale"), regularizer.integer("start"),
+                                        regularizer.integer("end")};
+  } else if (!training.at("regularizer").is_string()) {
+    training.fail("regularizer", "an object or the per-unit default's description");
+  }
+  try {
+    config.validate();
+  } catch (const Error& e) {
+    std::string message = "config: ";
+    message += e.what();
+    throw Error(message);
+  }
+  // The layers the record names must be the ones these units resolve to.
+  if (model.texts("layers") != config.resolve_layers())
+    model.fail("layers", "what the units resolve to");
+  return config;
+}
 
 nlohmann::json config_to_json(const RunConfig& config) {
   const auto& t = config.task_options;
@@ -112,6 +297,13 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
   auto history = nlohmann::json::array();
   for (const auto& e : result.history)
     history.push_back(evaluation_to_json(e));
+  auto rollbacks = nlohmann::json::array();
+  for (const auto& r : result.rollbacks) {
+    rollbacks.push_back({{"step", r.step},
+                         {"parameter", r.parameter},
+                         {"restored_step", r.restored_step},
+                         {"learning_rate", r.learning_rate}});
+  }
   auto schedules = nlohmann::json::array();
   for (const auto& s : result.schedules) {
     schedules.push_back({{"scale", s.scale}, {"start", s.start}, {"end", s.end}});
@@ -127,6 +319,8 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
       {"formula", formula_to_json(result.best_formula)},
       {"final_formula", formula_to_json(result.final_formula)},
       {"reinitializations", result.reinitializations},
+      {"resumed_from_step", result.resumed_from},
+      {"non_finite_rollbacks", rollbacks},
       {"regularizer_schedules", schedules},
       {"history", history},
       {"timing",

@@ -10,8 +10,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "nalu/io/archive.h"
+#include "nalu/train/checkpoint.h"
 #include "nalu/train/config.h"
 #include "nalu/train/trainer.h"
 
@@ -42,8 +46,8 @@ class RunTracker {
              int64_t progress_interval);
   double elapsed() const;
   /// Appends `e` to the history. When it is the best so far it becomes result.best and, when
-  /// `formula` is given, its formula becomes result.best_formula.
-  void add(const Evaluation& e, const std::function<Formula()>& formula = {});
+  /// `formula` is given, its formula becomes result.best_formula; returns whether it did.
+  bool add(const Evaluation& e, const std::function<Formula()>& formula = {});
   /// Evaluations since the best one.
   int64_t stagnation() const { return stagnation_; }
   void restart_stagnation() { stagnation_ = 0; }
@@ -55,12 +59,22 @@ class RunTracker {
   /// filled in.
   void finish(int64_t iterations);
 
+  /// What a checkpoint keeps of the tracker (the result is kept apart).
+  struct Saved {
+    bool have_best = false;
+    int64_t stagnation = 0;
+    double elapsed = 0.0;  // seconds of training so far, across resumptions
+  };
+  Saved saved() const { return {have_best_, stagnation_, elapsed()}; }
+  void restore(const Saved& saved);
+
  private:
   TrainResult& result_;
   int64_t total_;
   const ProgressCallback& on_progress_;
   int64_t progress_interval_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double elapsed_before_ = 0.0;  // from before a resumption
   bool have_best_ = false;
   int64_t stagnation_ = 0;
 };
@@ -72,6 +86,76 @@ bool should_reinitialize(size_t inalu_layers, const RunTracker& tracker, const T
 
 /// The iNALU layers of `model`, which the trainers re-initialise when a run stagnates.
 std::vector<INALUImpl*> reinitializable_layers(StackImpl& model);
+
+/// Checkpoints, resumption, stop requests, rollbacks and fault injection for one run, shared
+/// by the torch and fused loops (checkpoint.cpp). The loops supply their engine's state as an
+/// archive; this class decides when to save, keeps the last good state and writes the file.
+class RunGuard {
+ public:
+  RunGuard(const RunControl& control, const RunConfig& config, std::string engine);
+
+  /// The checkpoint to resume from, when resuming and the file exists (validated against the
+  /// config and engine), else nullptr.
+  const io::Archive* resume_state() const { return resume_ ? &*resume_ : nullptr; }
+  /// An empty checkpoint for this run (kind, config, engine), for the loop to fill.
+  io::Archive new_state(int64_t step) const;
+  /// Whether the loop should hand over its state every interval: there is a checkpoint file or
+  /// a rollback may need the last good state.
+  bool keeps_states() const {
+    return !control_.checkpoint.empty() || control_.on_non_finite == NonFinitePolicy::kRollback;
+  }
+  /// Whether the state after `step` should be saved (every checkpoint interval).
+  bool due(int64_t step) const { return step % interval_ == 0; }
+  /// Keeps `state` as the last good one and writes it to the checkpoint file, if any.
+  void save(io::Archive state);
+  /// Whether a stop was requested.
+  bool stop_requested() const {
+    return control_.stop != nullptr && control_.stop->load(std::memory_order_relaxed);
+  }
+  /// Saves `state` (the run after `step`) and throws Interrupted.
+  [[noreturn]] void interrupt(int64_t step, io::Archive state);
+  /// True once, after the step RunControl::inject_non_finite_at names.
+  bool inject(int64_t step);
+  /// For a non-finite value: the state to go back to (rollback allowed and one kept), after
+  /// recording it in `result` and lowering `learning_rate`; otherwise rethrows `error`.
+  const io::Archive& rollback(const NumericalError& error, TrainResult& result,
+                              double& learning_rate);
+  const RunControl& control() const { return control_; }
+
+ private:
+  const RunControl& control_;
+  nlohmann::json config_json_;
+  std::string engine_;
+  int64_t interval_;
+  std::optional<io::Archive> resume_;
+  std::optional<io::Archive> last_good_;
+  bool injected_ = false;
+};
+
+/// The parts of a checkpoint both engines share: the result so far, the tracker, the last
+/// loss, the learning rate, the iNALU generator and the parameters at the best evaluation.
+void store_progress(io::Archive& state, const TrainResult& result, const RunTracker& tracker,
+                    double last_loss, double learning_rate, torch::Generator& generator,
+                    const std::vector<float>& best_parameters);
+/// Restores what store_progress kept; returns the step the state was saved after. `model` gets
+/// the best parameters long enough to recompute result.best_formula, then `parameters`. A
+/// resumption (rollback false) also takes the saved clock and rollbacks and sets
+/// result.resumed_from; a rollback keeps them.
+int64_t restore_progress(const io::Archive& state, TrainResult& result, RunTracker& tracker,
+                         double& last_loss, double& learning_rate, torch::Generator& generator,
+                         std::vector<float>& best_parameters, StackImpl& model,
+                         const std::vector<float>& parameters, bool rollback);
+
+/// model.parameters() as one flat vector (the fused network's layout).
+std::vector<float> flat_parameters(const torch::nn::Module& model);
+/// The inverse; throws nalu::Error when the count differs.
+void load_flat_parameters(torch::nn::Module& model, const std::vector<float>& values);
+
+/// A LibTorch optimiser's state (Adam, RMSprop, SGD) into / out of `state`, per parameter.
+void store_optimizer(io::Archive& state, torch::optim::Optimizer& optimizer);
+void restore_optimizer(const io::Archive& state, torch::optim::Optimizer& optimizer);
+/// Sets the learning rate of every parameter group.
+void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate);
 
 /// The lock around LibTorch's global generator, which its initialisers draw from.
 std::mutex& global_generator_mutex();

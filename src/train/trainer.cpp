@@ -9,7 +9,9 @@
 #include <mutex>
 
 #include "nalu/error.h"
+#include "nalu/io/archive.h"
 #include "nalu/tasks/batch_stream.h"
+#include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
 #include "nalu/units/inalu.h"
 #include "shared.h"
@@ -92,10 +94,11 @@ RunTracker::RunTracker(TrainResult& result, int64_t total, const ProgressCallbac
       progress_interval_(progress_interval) {}
 
 double RunTracker::elapsed() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return elapsed_before_ +
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-void RunTracker::add(const Evaluation& e, const std::function<Formula()>& formula) {
+bool RunTracker::add(const Evaluation& e, const std::function<Formula()>& formula) {
   result_.history.push_back(e);
   if (!have_best_ || e.interpolation_mse < result_.best.interpolation_mse) {
     result_.best = e;
@@ -103,9 +106,17 @@ void RunTracker::add(const Evaluation& e, const std::function<Formula()>& formul
       result_.best_formula = formula();
     have_best_ = !std::isnan(e.interpolation_mse);
     stagnation_ = 0;
-  } else {
-    ++stagnation_;
+    return true;
   }
+  ++stagnation_;
+  return false;
+}
+
+void RunTracker::restore(const Saved& saved) {
+  have_best_ = saved.have_best;
+  stagnation_ = saved.stagnation;
+  elapsed_before_ = saved.elapsed;
+  start_ = std::chrono::steady_clock::now();
 }
 
 void RunTracker::report_evaluation(bool reinitialized) {
@@ -182,10 +193,17 @@ Stack make_model(const RunConfig& config) {
 
 TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
                         const ProgressCallback& on_progress, int64_t progress_interval) {
+  return train_model(model, task, config, on_progress, progress_interval, RunControl{});
+}
+
+TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
+                        const ProgressCallback& on_progress, int64_t progress_interval,
+                        const RunControl& control) {
   config.validate();
   check(model.in_features() == task.options().input_size,
         "model takes " + std::to_string(model.in_features()) + " inputs but the task gives " +
             std::to_string(task.options().input_size));
+  detail::RunGuard guard(control, config, "torch");
   const auto& training = config.training;
   const BatchStream stream(task, derive_seed(config.seed, kBatchStream));
   auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
@@ -197,6 +215,8 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
   result.schedules = layer_schedules(model, training);
   detail::RunTracker tracker(result, training.iterations, on_progress, progress_interval);
   double last_loss = NAN;
+  double learning_rate = config.optimizer.learning_rate;
+  std::vector<float> best_parameters;
 
   auto run_evaluation = [&](int64_t step) {
     Evaluation e;
@@ -207,56 +227,95 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
     std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
         evaluate(model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
     e.sparsity_error = model.sparsity_error();
-    tracker.add(e, [&] { return model.formula(); });
+    if (tracker.add(e, [&] { return model.formula(); }))
+      best_parameters = detail::flat_parameters(model);
     bool reinitialized = false;
     if (detail::should_reinitialize(inalu_layers.size(), tracker, result, training)) {
       // iNALU's remedy for a stuck run: draw the weights again and restart the optimiser.
       for (auto* layer : inalu_layers)
         layer->reinitialize(reinit_generator);
       optimizer = make_optimizer(config.optimizer, model.parameters());
+      detail::set_learning_rate(*optimizer, learning_rate);
       tracker.restart_stagnation();
       ++result.reinitializations;
       reinitialized = true;
     }
     tracker.report_evaluation(reinitialized);
   };
+  // The run's whole state after `step`, and back.
+  auto capture = [&](int64_t step) {
+    io::Archive state = guard.new_state(step);
+    state.add("parameters", detail::flat_parameters(model));
+    detail::store_optimizer(state, *optimizer);
+    detail::store_progress(state, result, tracker, last_loss, learning_rate, reinit_generator,
+                           best_parameters);
+    return state;
+  };
+  auto restore = [&](const io::Archive& state, bool rollback) {
+    const double lowered = learning_rate;
+    const int64_t step = detail::restore_progress(state, result, tracker, last_loss, learning_rate,
+                                                  reinit_generator, best_parameters, model,
+                                                  state.get("parameters").floats(), rollback);
+    if (rollback)
+      learning_rate = lowered;
+    detail::restore_optimizer(state, *optimizer);
+    detail::set_learning_rate(*optimizer, learning_rate);
+    return step;
+  };
 
   model.train();
-  run_evaluation(0);
-  for (int64_t step = 1; step <= training.iterations; ++step) {
-    const Batch batch = stream.batch(step, training.batch_size);
-    const auto prediction = model.forward(batch.input);
-    const auto mse = torch::mse_loss(prediction, batch.target);
-    const auto loss = mse + model.scheduled_regularization_loss(step, result.schedules);
-    last_loss = mse.item<double>();
-    if (!std::isfinite(loss.item<double>()))
-      throw_diverged(model, step, loss);
-
-    optimizer->zero_grad();
-    loss.backward();
-    optimizer->step();
-    model.after_optimizer_step();
-
-    if (step % training.eval_interval == 0 || step == training.iterations)
-      run_evaluation(step);
-    else
-      tracker.report_step(step, last_loss);
+  int64_t first_step = 1;
+  if (const io::Archive* state = guard.resume_state()) {
+    first_step = restore(*state, false) + 1;
+  } else {
+    run_evaluation(0);
+    if (guard.keeps_states())
+      guard.save(capture(0));
   }
-  // A parameter may have become non-finite in the very last step.
-  detail::check_parameters_finite(model, training.iterations);
+  for (int64_t step = first_step; step <= training.iterations; ++step) {
+    try {
+      const Batch batch = stream.batch(step, training.batch_size);
+      const auto prediction = model.forward(batch.input);
+      const auto mse = torch::mse_loss(prediction, batch.target);
+      const auto loss = mse + model.scheduled_regularization_loss(step, result.schedules);
+      last_loss = mse.item<double>();
+      if (!std::isfinite(loss.item<double>()))
+        throw_diverged(model, step, loss);
+
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      model.after_optimizer_step();
+      if (guard.inject(step)) {
+        torch::NoGradGuard no_grad;
+        model.parameters().front().view(-1)[0].fill_(NAN);
+      }
+      if (step % training.eval_interval == 0 || step == training.iterations)
+        run_evaluation(step);
+      else
+        tracker.report_step(step, last_loss);
+      // A parameter may have become non-finite in the very last step.
+      if (step == training.iterations)
+        detail::check_parameters_finite(model, step);
+    } catch (const NumericalError& error) {
+      step = restore(guard.rollback(error, result, learning_rate), true);
+      continue;
+    }
+    if (guard.keeps_states() && guard.due(step))
+      guard.save(capture(step));
+    if (guard.stop_requested())
+      guard.interrupt(step, capture(step));
+  }
 
   result.final_formula = model.formula();
   tracker.finish(training.iterations);
+  if (!control.save_model.empty())
+    save_model(control.save_model, config, model);
   return result;
 }
 
 TrainResult run(const RunConfig& config, const ProgressCallback& on_progress) {
-  config.validate();
-  if (resolve_engine(config) == "fused")
-    return fused::train(config, on_progress);
-  const ArithmeticTask task = make_task(config);
-  Stack model = make_model(config);
-  return train_model(*model, task, config, on_progress);
+  return run(config, on_progress, RunControl{});
 }
 
 }  // namespace nalu

@@ -13,6 +13,8 @@
 
 namespace nalu {
 
+struct RunControl;
+
 /// Names accepted as RunConfig::engine: "auto" (fused where it applies, else torch), "fused",
 /// "torch".
 const std::vector<std::string>& engine_names();
@@ -30,6 +32,9 @@ std::string unsupported_reason(const RunConfig& config);
 /// nalu::Error when unsupported_reason(config) is not empty, and NumericalError on divergence.
 TrainResult train(const RunConfig& config, const ProgressCallback& on_progress = {},
                   int64_t progress_interval = 100);
+/// The same under `control` (checkpoints, resumption, stop requests; nalu/train/checkpoint.h).
+TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
+                  int64_t progress_interval, const RunControl& control);
 
 /// The kernels the running CPU uses: "avx2+fma" or "generic".
 std::string instruction_set();

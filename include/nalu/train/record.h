@@ -12,6 +12,10 @@
 namespace nalu {
 
 nlohmann::json config_to_json(const RunConfig& config);
+/// The inverse of config_to_json: config_from_json(config_to_json(c)) describes the same run.
+/// Strict: a missing field, a wrong type or an unknown name throws nalu::Error naming the field
+/// ("config: 'task.input_size' must be an integer"), and the result is validate()d.
+RunConfig config_from_json(const nlohmann::json& json);
 nlohmann::json evaluation_to_json(const Evaluation& evaluation);
 nlohmann::json formula_to_json(const Formula& formula);
 

@@ -18,6 +18,8 @@
 
 namespace nalu {
 
+struct RunControl;
+
 struct Evaluation {
   int64_t step = 0;
   double train_loss = 0.0;  // MSE of the last training batch (without regulariser)
@@ -26,6 +28,14 @@ struct Evaluation {
   double interpolation_accuracy = 0.0;
   double extrapolation_accuracy = 0.0;
   double sparsity_error = 0.0;
+};
+
+/// A rollback after a non-finite value (RunControl::on_non_finite = kRollback).
+struct Rollback {
+  int64_t step = 0;            // where the non-finite value appeared
+  std::string parameter;       // the first non-finite parameter, or "loss"
+  int64_t restored_step = 0;   // the step of the state the run went back to
+  double learning_rate = 0.0;  // the learning rate from then on
 };
 
 struct TrainResult {
@@ -39,7 +49,9 @@ struct TrainResult {
   std::vector<RegularizerSchedule> schedules;  // the regulariser schedule each layer used
   double wall_seconds = 0.0;
   double iterations_per_second = 0.0;
-  std::string engine;  // the engine that trained it: "fused" or "torch"
+  std::string engine;               // the engine that trained it: "fused" or "torch"
+  int64_t resumed_from = 0;         // the checkpoint's step when resumed, else 0
+  std::vector<Rollback> rollbacks;  // in order
 };
 
 struct ProgressEvent {
@@ -63,6 +75,10 @@ std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double 
 /// after every evaluation. Throws NumericalError when the loss or a parameter stops being finite.
 TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
                         const ProgressCallback& on_progress = {}, int64_t progress_interval = 100);
+/// The same under `control` (checkpoints, resumption, stop requests; nalu/train/checkpoint.h).
+TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
+                        const ProgressCallback& on_progress, int64_t progress_interval,
+                        const RunControl& control);
 
 /// Validates `config`, builds the task and the model from its seed, and trains.
 TrainResult run(const RunConfig& config, const ProgressCallback& on_progress = {});

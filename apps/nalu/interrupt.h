@@ -1,0 +1,16 @@
+// SIGINT / SIGTERM for long commands: the first signal asks the running work to checkpoint and
+// stop (nalu::RunControl::stop); a second one ends the process at once, as the default would.
+#pragma once
+
+#include <atomic>
+
+namespace nalu::cli {
+
+/// Installs the handlers (idempotent) and returns the flag they set.
+const std::atomic<bool>& install_stop_handlers();
+/// The signal that set the flag (SIGINT, SIGTERM), or 0.
+int stop_signal();
+/// The conventional exit code after that signal: 128 + its number (130 for SIGINT).
+int stop_exit_code();
+
+}  // namespace nalu::cli
