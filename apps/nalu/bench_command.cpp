@@ -133,7 +133,7 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
     for (auto& run : runs) {
       if (done.count(run.id)) {
         for (const auto& record : existing) {
-          if (record.value("run_id", "") == run.id)
+          if (record.contains("run_id") && record["run_id"] == run.id)
             records.push_back(record);
         }
       } else {

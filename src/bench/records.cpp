@@ -14,14 +14,18 @@
 namespace nalu {
 
 std::vector<nlohmann::json> read_records(const std::string& path, bool missing_ok) {
-  std::vector<nlohmann::json> records;
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     check(missing_ok, "cannot read '" + path + "': no such file");
-    return records;
+    return {};
   }
   std::ifstream in(path, std::ios::binary);
   check(in.good(), "cannot read '" + path + "': " + std::strerror(errno));
+  return parse_records(in, path);
+}
+
+std::vector<nlohmann::json> parse_records(std::istream& in, const std::string& source) {
+  std::vector<nlohmann::json> records;
   std::string line;
   int64_t number = 0;
   while (std::getline(in, line)) {
@@ -29,10 +33,10 @@ std::vector<nlohmann::json> read_records(const std::string& path, bool missing_o
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    check(!record.is_discarded(), path + ":" + std::to_string(number) +
+    check(!record.is_discarded(), source + ":" + std::to_string(number) +
                                       ": not valid JSON (a truncated or corrupted record?)");
     check(record.is_object(),
-          path + ":" + std::to_string(number) + ": a record must be a JSON object");
+          source + ":" + std::to_string(number) + ": a record must be a JSON object");
     records.push_back(std::move(record));
   }
   return records;

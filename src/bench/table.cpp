@@ -25,6 +25,46 @@ const nlohmann::json& field(const nlohmann::json& record, const char* a, const c
   return record[a][b];
 }
 
+// Typed fields of record `number` (1-based, for the message), `fallback` when absent. Records
+// can come from hand-edited or damaged files, so a field of the wrong type is a nalu::Error.
+const nlohmann::json& typed_field(const nlohmann::json& object, const char* key, int64_t number,
+                                  bool (nlohmann::json::*has_type)() const noexcept,
+                                  const char* type) {
+  const auto& value = object[key];
+  if (!(value.*has_type)()) {
+    std::string message = "table: record ";
+    message += std::to_string(number);
+    message += ": '";
+    message += key;
+    message += "' must be ";
+    message += type;
+    throw Error(message);
+  }
+  return value;
+}
+
+std::string text_or(const nlohmann::json& object, const char* key, int64_t number,
+                    const char* fallback) {
+  if (!object.contains(key))
+    return fallback;
+  return typed_field(object, key, number, &nlohmann::json::is_string, "a string")
+      .get<std::string>();
+}
+
+bool flag_or(const nlohmann::json& object, const char* key, int64_t number, bool fallback) {
+  if (!object.contains(key))
+    return fallback;
+  return typed_field(object, key, number, &nlohmann::json::is_boolean, "true or false").get<bool>();
+}
+
+int64_t integer_or(const nlohmann::json& object, const char* key, int64_t number,
+                   int64_t fallback) {
+  if (!object.contains(key))
+    return fallback;
+  return typed_field(object, key, number, &nlohmann::json::is_number_integer, "an integer")
+      .get<int64_t>();
+}
+
 std::string fixed(double value, const char* format) {
   if (std::isnan(value))
     return "-";
@@ -59,24 +99,29 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
   };
   std::vector<std::string> order;
   std::map<std::string, Group> groups;
+  int64_t number = 0;
   for (const auto& record : records) {
+    ++number;
     check(record.contains("bench") && record["bench"].is_object(),
           "table: a record has no bench metrics (was it written by nalu bench?)");
     const auto& bench = record["bench"];
-    const std::string key = bench.value("operation", "?") + "\x1f" + bench.value("unit", "?") +
-                            "\x1f" + bench.value("range", "?");
+    const std::string operation = text_or(bench, "operation", number, "?");
+    const std::string unit = text_or(bench, "unit", number, "?");
+    const std::string range = text_or(bench, "range", number, "?");
+    const std::string key = operation + "\x1f" + unit + "\x1f" + range;
     auto [it, inserted] = groups.try_emplace(key);
     Group& g = it->second;
     if (inserted) {
       order.push_back(key);
-      g.row.operation = bench.value("operation", "?");
-      g.row.unit = bench.value("unit", "?");
-      g.row.range = bench.value("range", "?");
+      g.row.operation = operation;
+      g.row.unit = unit;
+      g.row.range = range;
     }
     ++g.row.runs;
-    g.first_index = std::min<int64_t>(g.first_index, bench.value("index", INT64_MAX));
-    const bool success = bench.value("success", false);
-    if (record.value("status", "") == "diverged")
+    g.first_index = std::min(g.first_index, integer_or(bench, "index", number, INT64_MAX));
+    const bool success = flag_or(bench, "success", number, false);
+    const bool diverged = text_or(record, "status", number, "") == "diverged";
+    if (diverged)
       ++g.row.diverged;
     if (success) {
       ++g.row.successes;
@@ -84,8 +129,7 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
       g.sparsity.push_back(number_or_nan(field(record, "best", "sparsity_error")));
     }
     const double best_extrapolation = number_or_nan(field(record, "best", "extrapolation_mse"));
-    g.extrapolation.push_back(record.value("status", "") == "diverged" ? INFINITY
-                                                                       : best_extrapolation);
+    g.extrapolation.push_back(diverged ? INFINITY : best_extrapolation);
     const double best_interpolation = number_or_nan(field(record, "best", "interpolation_mse"));
     const double initial_interpolation =
         number_or_nan(bench.value("initial_interpolation_mse", nlohmann::json()));

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "nalu/bench/records.h"
 #include "nalu/bench/table.h"
@@ -156,6 +157,15 @@ TEST(BenchRecords, CorruptFilesAreRejectedWithTheirLine) {
   EXPECT_THROW_WITH(merge_records({file.path.string()}), "has no run_id");
 }
 
+TEST(BenchRecords, ParsesFromAStreamAndNamesTheSourceInErrors) {
+  std::istringstream good("{\"run_id\": \"a\"}\n\n  \r\n{\"run_id\": \"b\"}");
+  const auto records = parse_records(good, "inline");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1]["run_id"], "b");
+  std::istringstream truncated("{\"run_id\": \"a\"}\n{\"run_id\": ");
+  EXPECT_THROW_WITH(parse_records(truncated, "inline"), "inline:2: not valid JSON");
+}
+
 nlohmann::json fake_record(const std::string& unit, bool success, double extrapolation,
                            std::optional<int64_t> solved_at) {
   return {{"run_id", unit + std::to_string(extrapolation)},
@@ -207,6 +217,22 @@ TEST(BenchTable, SummarisesSuccessRatesWithIntervals) {
   EXPECT_TRUE(json[1]["median_solved_at"].is_null());
   EXPECT_THROW_WITH(render_table(rows, "html"), "unknown table format 'html'");
   EXPECT_THROW_WITH(summarize({nlohmann::json{{"status", "ok"}}}), "has no bench metrics");
+}
+
+// Records from a damaged or hand-edited file: a field of the wrong type is a nalu::Error that
+// names the record and the field (as fuzz/corpus/records/wrong-types.jsonl checks).
+TEST(BenchTable, FieldsOfTheWrongTypeAreErrors) {
+  const auto good = fake_record("nmu", true, 1e-6, 1000);
+  auto with = [&](const std::string& key, const nlohmann::json& value, bool in_bench = true) {
+    std::vector<nlohmann::json> records = {good, good};
+    (in_bench ? records[1]["bench"] : records[1])[key] = value;
+    return records;
+  };
+  EXPECT_THROW_WITH(summarize(with("unit", 7)), "record 2: 'unit' must be a string");
+  EXPECT_THROW_WITH(summarize(with("success", 1)), "record 2: 'success' must be true or false");
+  EXPECT_THROW_WITH(summarize(with("index", 1e300)), "record 2: 'index' must be an integer");
+  EXPECT_THROW_WITH(summarize(with("status", nullptr, false)), "'status' must be a string");
+  EXPECT_EQ(summarize(with("index", 3)).size(), 1u);
 }
 
 }  // namespace
