@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what nalu needs to build and test on Debian 12, from Debian's own packages.
 # Idempotent: packages already present are not touched, and apt-get runs only when one is missing.
+#   install-deps.sh            the build and the test suite
+#   install-deps.sh sanitize   also what scripts/sanitize.sh needs (clang, its sanitizer and
+#                              libFuzzer runtimes, llvm-symbolizer for readable reports)
 set -euo pipefail
 
 packages=(
@@ -11,6 +14,11 @@ packages=(
   nlohmann-json3-dev  # JSON records
   libgtest-dev        # the test suite
 )
+case "${1:-}" in
+  "") ;;
+  sanitize) packages+=(clang libclang-rt-14-dev llvm) ;;
+  *) echo "usage: scripts/install-deps.sh [sanitize]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

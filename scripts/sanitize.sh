@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The sanitizer check, run by CI after the normal tests: builds nalu with clang, AddressSanitizer,
+# UndefinedBehaviorSanitizer and the libFuzzer targets into build-sanitize/ (or
+# $NALU_SANITIZE_BUILD_DIR), then runs the test suite there, short fuzz runs included.
+# The `package` test is left out: it checks the install layout, which instrumentation does not
+# change, and its consumer project would need the same -fsanitize flags. See docs/reliability.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${NALU_SANITIZE_BUILD_DIR:-build-sanitize}
+scripts/install-deps.sh sanitize
+CC=clang CXX=clang++ NALU_BUILD_DIR="$build_dir" scripts/build.sh -DNALU_BUILD_BENCH=OFF \
+  -DNALU_SANITIZE=address,undefined -DNALU_BUILD_FUZZERS=ON "$@"
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --label-exclude package
