@@ -4,6 +4,8 @@
 #include <sstream>
 #include <thread>
 
+#include "interrupt.h"
+
 #include "nalu/bench/bench.h"
 #include "nalu/bench/records.h"
 #include "nalu/bench/table.h"
@@ -72,6 +74,17 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
   bench->add_option("--format", f.format, "Table format: markdown, csv or json")
       ->capture_default_str();
   bench->add_flag("--quiet,-q", f.quiet, "No per-run progress lines");
+  bench->add_option("--checkpoint-dir", f.checkpoint_dir,
+                    "Checkpoint the runs in flight here (every --checkpoint-every steps and on "
+                    "Ctrl-C / SIGTERM); with --resume they continue where they stopped");
+  bench->add_option("--checkpoint-every", f.checkpoint_every,
+                    "Steps between checkpoints [each run's evaluation interval]");
+  bench
+      ->add_option("--on-nan", f.on_nan,
+                   "stop (the run is recorded as diverged) or rollback (to the last good state "
+                   "with half the learning rate)")
+      ->check(CLI::IsMember({"stop", "rollback"}))
+      ->capture_default_str();
 
   auto* merge = bench->add_subcommand("merge", "Merge record files (e.g. shards), each run once");
   merge->add_option("files", f.inputs, "JSON Lines record files")->required();
@@ -114,6 +127,8 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
     grid.base.task_options.input_size = *f.input_size;
   grid.base.engine = f.engine;
   check(!f.resume || !f.output.empty(), "--resume needs --output (the file to resume)");
+  check(f.checkpoint_dir.empty() || !f.output.empty(),
+        "--checkpoint-dir needs --output (the records to resume from)");
 
   std::vector<BenchRun> runs = expand(grid);
   if (!f.shard.empty()) {
@@ -154,8 +169,23 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
     std::fprintf(stderr, "bench %s: %zu runs on %lld jobs\n", grid.name.c_str(), runs.size(),
                  static_cast<long long>(jobs));
   }
+  if (!f.output.empty()) {
+    // About 300 bytes of JSON per evaluation of each run.
+    uint64_t bytes = 0;
+    for (const auto& run : runs)
+      bytes +=
+          4096 + 512 * static_cast<uint64_t>(
+                           run.config.training.iterations / run.config.training.eval_interval + 2);
+    check_free_space(f.output, bytes, "the records");
+  }
+  BenchControl control;
+  control.checkpoint_dir = f.checkpoint_dir;
+  control.checkpoint_interval = f.checkpoint_every;
+  control.on_non_finite =
+      f.on_nan == "rollback" ? NonFinitePolicy::kRollback : NonFinitePolicy::kStop;
+  control.stop = &install_stop_handlers();
   const size_t total = records.size() + runs.size();
-  run_bench(runs, jobs, [&](const nlohmann::json& record) {
+  auto on_record = [&](const nlohmann::json& record) {
     if (!f.output.empty())
       append_record(f.output, record);
     records.push_back(record);
@@ -171,7 +201,22 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
                                                    : "failure",
           best.contains("extrapolation_mse") ? best["extrapolation_mse"].dump().c_str() : "-");
     }
-  });
+  };
+  try {
+    run_bench(runs, jobs, on_record, {}, control);
+  } catch (const Interrupted&) {
+    std::string message = "bench interrupted: ";
+    message += std::to_string(records.size());
+    message += " of ";
+    message += std::to_string(total);
+    message += " runs recorded in ";
+    message += f.output.empty() ? std::string("(no --output)") : f.output;
+    if (!f.checkpoint_dir.empty()) {
+      message += "; the runs in flight are checkpointed in ";
+      message += f.checkpoint_dir;
+    }
+    throw Interrupted(0, f.checkpoint_dir, message);
+  }
   std::fputs(render_table(summarize(records), f.format).c_str(), stdout);
   return 0;
 }

@@ -20,6 +20,10 @@ struct BenchFlags {
   std::string shard;
   std::string format = "markdown";
   bool quiet = false;
+  // Checkpoints of the runs in flight (nalu::BenchControl).
+  std::string checkpoint_dir;
+  int64_t checkpoint_every = 0;
+  std::string on_nan = "stop";
   // merge / table
   std::vector<std::string> inputs;
   std::string merge_output;

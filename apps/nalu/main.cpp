@@ -232,9 +232,14 @@ nalu::RunControl build_control(const TrainFlags& f) {
 
 int run_train(const TrainFlags& flags) {
   const RunConfig config = build_config(flags);
-  if (!flags.output.empty())
+  if (!flags.output.empty()) {
     nalu::check_writable(flags.output);
   const nalu::RunControl control = build_control(flags);
+    // About 300 bytes of JSON per evaluation in the history.
+    const int64_t evaluations = config.training.iterations / config.training.eval_interval + 2;
+    nalu::check_free_space(flags.output, 4096 + 512 * static_cast<uint64_t>(evaluations),
+                           "the record");
+  }
   const nalu::ArithmeticTask task = nalu::make_task(config);
   const std::string engine = nalu::resolve_engine(config);
 

@@ -3,9 +3,13 @@
 
 #include <torch/torch.h>
 
+#include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 #include "nalu/error.h"
+#include "nalu/io/archive.h"
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
 #include "nalu/train/fused.h"
@@ -190,7 +194,29 @@ std::vector<BenchRun> shard(const std::vector<BenchRun>& runs, int64_t index, in
   return selected;
 }
 
-nlohmann::json run_bench_record(const BenchRun& run) {
+std::string bench_checkpoint_path(const std::string& directory, const std::string& id) {
+  std::string name;
+  for (const char c : id)
+    name +=
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '-' ? c : '_';
+  const uint64_t hash = io::fnv1a64(id);
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, "-%08llx.ckpt", static_cast<unsigned long long>(hash >> 32));
+  name += suffix;
+  return (std::filesystem::path(directory) / name).string();
+}
+
+nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_control) {
+  if (bench_control.stop != nullptr && bench_control.stop->load())
+    throw Interrupted(0, "", "interrupted before run " + run.id + " started");
+  RunControl control;
+  control.stop = bench_control.stop;
+  control.on_non_finite = bench_control.on_non_finite;
+  control.checkpoint_interval = bench_control.checkpoint_interval;
+  if (!bench_control.checkpoint_dir.empty()) {
+    control.checkpoint = bench_checkpoint_path(bench_control.checkpoint_dir, run.id);
+    control.resume = true;
+  }
   const ArithmeticTask task = make_task(run.config);
   const double threshold = epsilon_perfect_threshold(task);
   nlohmann::json bench = {{"threshold", threshold},
@@ -200,7 +226,7 @@ nlohmann::json run_bench_record(const BenchRun& run) {
                           {"index", run.index}};
   nlohmann::json record;
   try {
-    const TrainResult result = nalu::run(run.config);
+    const TrainResult result = nalu::run(run.config, {}, control);
     const SuccessSummary summary = summarize_success(result, threshold);
     record = make_record(run.config, result);
     bench["success"] = summary.success;
@@ -220,7 +246,14 @@ nlohmann::json run_bench_record(const BenchRun& run) {
 
 void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
                const std::function<void(const nlohmann::json&)>& on_record,
-               const std::function<void(int64_t, int64_t)>& on_run_progress) {
+               const std::function<void(int64_t, int64_t)>& on_run_progress,
+               const BenchControl& control) {
+  if (!control.checkpoint_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(control.checkpoint_dir, error);
+    check(std::filesystem::is_directory(control.checkpoint_dir),
+          "cannot create the checkpoint directory '" + control.checkpoint_dir + "'");
+  }
   for (const auto& run : runs) {
     run.config.validate();
     resolve_engine(run.config);  // "fused" for a model it cannot train fails before any run
@@ -229,9 +262,15 @@ void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
   std::vector<nlohmann::json> records(runs.size());
   int64_t finished = 0;
   detail::run_parallel(
-      total, jobs, [&](int64_t i) { records[i] = run_bench_record(runs[i]); },
+      total, jobs, [&](int64_t i) { records[i] = run_bench_record(runs[i], control); },
       [&](int64_t i) {
         on_record(records[i]);
+        // The record is out: the run's checkpoint is not needed any more.
+        if (!control.checkpoint_dir.empty()) {
+          std::error_code ignored;
+          std::filesystem::remove(bench_checkpoint_path(control.checkpoint_dir, runs[i].id),
+                                  ignored);
+        }
         records[i] = nlohmann::json();  // the caller has it now
         ++finished;
         if (on_run_progress)

@@ -118,6 +118,7 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
   const BatchStream stream(task, derive_seed(config.seed, kBatchStream));
   auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
   const auto inalu_layers = detail::reinitializable_layers(*model);
+  guard.check_space(net.parameters().size());
   const FlatSet interpolation = flatten(task.interpolation_set());
   const FlatSet extrapolation = flatten(task.extrapolation_set());
 

@@ -24,15 +24,6 @@ constexpr size_t kChecksum = 8;
 // No nalu archive comes near this; a larger file is not one of ours.
 constexpr uint64_t kMaxFileBytes = uint64_t{1} << 30;
 
-uint64_t fnv1a64(std::string_view bytes) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 template <typename T>
 void append_pod(std::string& out, T value) {
   char buffer[sizeof(T)];
@@ -99,6 +90,15 @@ int64_t checked_numel(const std::vector<int64_t>& shape, uint64_t limit) {
 }
 
 }  // namespace
+
+uint64_t fnv1a64(std::string_view bytes) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {

@@ -107,7 +107,8 @@ RunGuard::RunGuard(const RunControl& control, const RunConfig& config, std::stri
       config_json_(config_to_json(config)),
       engine_(std::move(engine)),
       interval_(control.checkpoint_interval > 0 ? control.checkpoint_interval
-                                                : config.training.eval_interval) {
+                                                : config.training.eval_interval),
+      evaluations_(config.training.iterations / config.training.eval_interval + 2) {
   control.validate();
   if (!control.resume || !std::filesystem::exists(control.checkpoint))
     return;
@@ -129,6 +130,20 @@ RunGuard::RunGuard(const RunControl& control, const RunConfig& config, std::stri
                 first_difference(saved_config, current) + " differs)");
   }
   resume_ = std::move(state);
+}
+
+void RunGuard::check_space(size_t parameters) const {
+  // Upper bounds: a checkpoint holds the header, the generator (~5 KiB), parameters, best
+  // parameters and two optimiser buffers, and 7 doubles per evaluation; an atomic write needs
+  // room for the old and the new file side by side.
+  const uint64_t floats = 4 * static_cast<uint64_t>(parameters);
+  const uint64_t evaluations = static_cast<uint64_t>(evaluations_);
+  if (!control_.checkpoint.empty()) {
+    const uint64_t bytes = 2 * (16 * 1024 + 4 * floats + 7 * 8 * evaluations + 256 * 8);
+    check_free_space(control_.checkpoint, bytes, "the checkpoint");
+  }
+  if (!control_.save_model.empty())
+    check_free_space(control_.save_model, 2 * (4096 + floats), "the model");
 }
 
 io::Archive RunGuard::new_state(int64_t step) const {

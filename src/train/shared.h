@@ -97,6 +97,9 @@ class RunGuard {
   /// The checkpoint to resume from, when resuming and the file exists (validated against the
   /// config and engine), else nullptr.
   const io::Archive* resume_state() const { return resume_ ? &*resume_ : nullptr; }
+  /// Throws nalu::Error before training when the checkpoint or the saved model would not fit
+  /// on its file system (a model of `parameters` floats).
+  void check_space(size_t parameters) const;
   /// An empty checkpoint for this run (kind, config, engine), for the loop to fill.
   io::Archive new_state(int64_t step) const;
   /// Whether the loop should hand over its state every interval: there is a checkpoint file or
@@ -127,6 +130,7 @@ class RunGuard {
   nlohmann::json config_json_;
   std::string engine_;
   int64_t interval_;
+  int64_t evaluations_;  // over the whole run
   std::optional<io::Archive> resume_;
   std::optional<io::Archive> last_good_;
   bool injected_ = false;

@@ -209,6 +209,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
   auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
   auto optimizer = make_optimizer(config.optimizer, model.parameters());
   const auto inalu_layers = detail::reinitializable_layers(model);
+  guard.check_space(detail::flat_parameters(model).size());
 
   TrainResult result;
   result.engine = "torch";

@@ -165,5 +165,49 @@ else
   fail "rollback: $(cat "$work/rollback.txt")"
 fi
 
+# --- nalu bench: SIGINT checkpoints the runs in flight; --resume finishes them ---
+bench=(bench --preset demo --ops mul --units nmu --seeds 2 --iterations 400000 --jobs 2 -q
+  -o "$work/bench.jsonl" --checkpoint-dir "$work/bench.ckpt" --checkpoint-every 2000)
+"$nalu" "${bench[@]}" >"$work/bench.txt" 2>"$work/bench.err" &
+pid=$!
+for _ in $(seq 1 600); do
+  [ -n "$(ls "$work/bench.ckpt" 2>/dev/null)" ] && break
+  sleep 0.05
+done
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+code=$?
+if [ "$code" -eq 130 ] && grep -q "bench interrupted: .* checkpointed in" "$work/bench.err"; then
+  pass
+else
+  fail "bench SIGINT: exit $code: $(cat "$work/bench.err")"
+fi
+if "$nalu" "${bench[@]}" --resume >"$work/bench2.txt" 2>"$work/bench2.err" &&
+  [ "$(grep -c . "$work/bench.jsonl")" -eq 2 ] && [ -z "$(ls "$work/bench.ckpt")" ] &&
+  grep -q '"resumed_from_step":[1-9]' "$work/bench.jsonl"; then
+  pass
+else
+  fail "bench resume: $(cat "$work/bench2.err") $(ls "$work/bench.ckpt")"
+fi
+
+# --- a full disk is reported before training (a 64 KiB tmpfs in a private mount namespace) ---
+if unshare -rm true 2>/dev/null; then
+  mkdir -p "$work/small"
+  unshare -rm bash -c "mount -t tmpfs -o size=64k none '$work/small' &&
+    head -c 60000 /dev/zero >'$work/small/filler' &&
+    '$nalu' ${fused_run[*]} --checkpoint '$work/small/run.ckpt' >'$work/small.out' 2>'$work/small.err';
+    echo \$? >'$work/small.code'"
+  if [ "$(cat "$work/small.code")" = 2 ] &&
+    grep -q "free on its file system, the checkpoint needs about" "$work/small.err" &&
+    [ "$(wc -l <"$work/small.err")" -eq 1 ] && ! grep -q "^best" "$work/small.out"; then
+    pass
+  else
+    fail "full disk: exit $(cat "$work/small.code"): $(cat "$work/small.err")"
+  fi
+else
+  fail "full disk: cannot make a private tmpfs here (unshare -rm is not permitted)"
+fi
+
 echo "faults: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -37,11 +37,7 @@ std::string error_of(const std::string& bytes) {
 // Rewrites the trailing checksum so that a deliberate edit inside the file is not caught by it
 // and reaches the structural checks.
 std::string reseal(std::string bytes) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i + 8 < bytes.size(); ++i) {
-    hash ^= static_cast<unsigned char>(bytes[i]);
-    hash *= 0x100000001b3ULL;
-  }
+  const uint64_t hash = nalu::io::fnv1a64(std::string_view(bytes).substr(0, bytes.size() - 8));
   std::memcpy(bytes.data() + bytes.size() - 8, &hash, 8);
   return bytes;
 }

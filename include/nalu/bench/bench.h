@@ -6,12 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nalu/train/checkpoint.h"
 #include "nalu/train/config.h"
 
 namespace nalu {
@@ -63,6 +65,29 @@ std::vector<BenchRun> shard(const std::vector<BenchRun>& runs, int64_t index, in
 /// Parses "I/N" (0 <= I < N) into {I, N}; throws nalu::Error.
 std::pair<int64_t, int64_t> parse_shard(const std::string& text);
 
+/// Checkpoints and stop requests for a bench (see RunControl).
+///
+/// Example:
+/// ```
+/// nalu::BenchControl control;
+/// control.checkpoint_dir = "bench.ckpt";  // one checkpoint per run in flight
+/// control.stop = &stop;                   // set from a signal handler
+/// nalu::run_bench(runs, 2, on_record, {}, control);
+/// ```
+struct BenchControl {
+  /// Directory for the runs' checkpoints (one file per run in flight, removed once its record
+  /// is out); empty writes none. A run whose checkpoint is there resumes from it.
+  std::string checkpoint_dir;
+  int64_t checkpoint_interval = 0;  // 0: each run's eval_interval
+  /// When it reads true, the runs in flight checkpoint and stop, no new run starts, and
+  /// run_bench throws Interrupted.
+  const std::atomic<bool>* stop = nullptr;
+  NonFinitePolicy on_non_finite = NonFinitePolicy::kStop;
+};
+
+/// Where run `id`'s checkpoint lives in `directory`: its id made file-safe, plus a hash of it.
+std::string bench_checkpoint_path(const std::string& directory, const std::string& id);
+
 /// Runs `runs` on `jobs` threads (each with one LibTorch thread). Calls `on_record` (serialised,
 /// from the calling threads) with each run's record as it finishes - also for runs that
 /// diverged, whose record says so. Records carry the bench metrics: epsilon-perfect threshold,
@@ -70,9 +95,10 @@ std::pair<int64_t, int64_t> parse_shard(const std::string& text);
 /// before any run starts. `on_run_progress`, if set, is called with (finished, total).
 void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
                const std::function<void(const nlohmann::json&)>& on_record,
-               const std::function<void(int64_t, int64_t)>& on_run_progress = {});
+               const std::function<void(int64_t, int64_t)>& on_run_progress = {},
+               const BenchControl& control = {});
 
 /// A single run's record with bench metrics, computed on the calling thread.
-nlohmann::json run_bench_record(const BenchRun& run);
+nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& control = {});
 
 }  // namespace nalu

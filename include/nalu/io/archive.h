@@ -17,6 +17,9 @@
 
 namespace nalu::io {
 
+/// The 64-bit FNV-1a hash archives are checksummed with.
+uint64_t fnv1a64(std::string_view bytes);
+
 enum class DType : uint8_t { kFloat32, kFloat64, kInt64, kUInt8 };
 
 /// "f32", "f64", "i64", "u8".
