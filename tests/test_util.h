@@ -1,10 +1,13 @@
 // Small helpers shared by nalu's tests: setting hand-chosen weights, comparing tensors with a
-// readable failure message, and catching an exception's message.
+// readable failure message, catching an exception's message, and a scratch directory.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -80,6 +83,30 @@ inline std::string error_message(const std::function<void()>& fn) {
     return e.what();
   }
 }
+
+/// A fresh directory for the running test, removed with everything in it at the end of scope.
+/// Named after the process and the test, so tests running side by side never share one.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = "nalu-test-";
+    name += std::to_string(::getpid());
+    name += "-";
+    name += test->test_suite_name();
+    name += "-";
+    name += test->name();
+    path = std::filesystem::temp_directory_path() / name;
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 }  // namespace nalu::testing
 

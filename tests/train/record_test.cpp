@@ -14,20 +14,12 @@ namespace nalu {
 namespace {
 
 namespace fs = std::filesystem;
+using nalu::testing::TempDir;
 
 std::string read(const fs::path& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-
-struct TempDir {
-  fs::path path =
-      fs::temp_directory_path() /
-      ("nalu-record-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-       "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 TEST(Record, HoldsConfigurationMetricsFormulaAndTiming) {
   RunConfig config;
