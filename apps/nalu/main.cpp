@@ -11,6 +11,7 @@
 
 #include "bench_command.h"
 #include "eval_command.h"
+#include "experiment_command.h"
 #include "format.h"
 #include "interrupt.h"
 #include "nalu/nalu.h"
@@ -338,6 +339,8 @@ int main(int argc, char** argv) {
   CLI::App* recurrent = nalu::cli::add_recurrent_command(app, recurrent_flags);
   nalu::cli::EvalFlags eval_flags;
   CLI::App* eval = nalu::cli::add_eval_command(app, eval_flags);
+  nalu::cli::ExperimentFlags experiment_flags;
+  CLI::App* experiment = nalu::cli::add_experiment_command(app, experiment_flags);
 
   try {
     app.parse(argc, argv);
@@ -361,6 +364,8 @@ int main(int argc, char** argv) {
       return nalu::cli::run_recurrent_command(recurrent_flags);
     if (app.got_subcommand(eval))
       return nalu::cli::run_eval_command(eval_flags);
+    if (app.got_subcommand(experiment))
+      return nalu::cli::run_experiment_command(experiment_flags);
     return run_train(train_flags);
   } catch (const nalu::Interrupted& e) {
     std::fprintf(stderr, "nalu: %s%s\n", first_line(e.what()).c_str(),

@@ -49,24 +49,48 @@ void ProgressPrinter::operator()(const ProgressEvent& event) {
     print_line(event);
 }
 
-void ProgressPrinter::draw_bar(const ProgressEvent& event) {
+void ProgressPrinter::redraw(double fraction, const std::string& text, bool last) {
   const auto now = std::chrono::steady_clock::now();
-  const bool last = event.step == event.total;
   if (!last && now - last_draw_ < std::chrono::milliseconds(100))
     return;
   last_draw_ = now;
   constexpr int kWidth = 30;
-  const double fraction = event.total > 0 ? static_cast<double>(event.step) / event.total : 1.0;
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar(filled, '#');
   bar.resize(kWidth, '-');
-  const double eta = fraction > 0 ? event.elapsed_seconds * (1 - fraction) / fraction : NAN;
-  std::fprintf(stream_, "\r[%s] %3.0f%% step %lld/%lld loss %.3g  %s elapsed, ETA %s\x1b[K",
-               bar.c_str(), 100 * fraction, static_cast<long long>(event.step),
-               static_cast<long long>(event.total), event.loss,
-               format_duration(event.elapsed_seconds).c_str(), format_duration(eta).c_str());
+  std::fprintf(stream_, "\r[%s] %3.0f%% %s\x1b[K", bar.c_str(), 100 * fraction, text.c_str());
   std::fflush(stream_);
   bar_open_ = true;
+}
+
+void ProgressPrinter::draw_bar(const ProgressEvent& event) {
+  const double fraction = event.total > 0 ? static_cast<double>(event.step) / event.total : 1.0;
+  const double eta = fraction > 0 ? event.elapsed_seconds * (1 - fraction) / fraction : NAN;
+  char text[160];
+  std::snprintf(text, sizeof text, "step %lld/%lld loss %.3g  %s elapsed, ETA %s",
+                static_cast<long long>(event.step), static_cast<long long>(event.total), event.loss,
+                format_duration(event.elapsed_seconds).c_str(), format_duration(eta).c_str());
+  redraw(fraction, text, event.step == event.total);
+}
+
+void ProgressPrinter::items(const std::string& what, int64_t done, int64_t total,
+                            double elapsed_seconds) {
+  if (mode_ == ProgressMode::kNone)
+    return;
+  const double fraction = total > 0 ? static_cast<double>(done) / total : 1.0;
+  const double eta = fraction > 0 ? elapsed_seconds * (1 - fraction) / fraction : NAN;
+  char text[160];
+  std::snprintf(text, sizeof text, "%lld/%lld  %s elapsed, ETA %s  %s",
+                static_cast<long long>(done), static_cast<long long>(total),
+                format_duration(elapsed_seconds).c_str(), format_duration(eta).c_str(),
+                what.c_str());
+  if (mode_ == ProgressMode::kBar) {
+    redraw(fraction, text, done == total);
+  } else if (done == total || fraction - last_line_fraction_ >= 0.05) {
+    last_line_fraction_ = fraction;
+    std::fprintf(stream_, "%3.0f%% %s\n", 100 * fraction, text);
+    std::fflush(stream_);
+  }
 }
 
 void ProgressPrinter::print_line(const ProgressEvent& event) {

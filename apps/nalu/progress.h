@@ -18,11 +18,17 @@ class ProgressPrinter {
  public:
   ProgressPrinter(ProgressMode mode, std::FILE* stream = stderr);
   void operator()(const ProgressEvent& event);
+  /// Progress of work counted in items rather than training steps (an experiment's models and
+  /// steps): a bar labelled `what`, or a line every 5% of `total`.
+  void items(const std::string& what, int64_t done, int64_t total, double elapsed_seconds);
   /// Ends a bar line so that later output starts on a fresh line.
   void finish();
 
  private:
   void draw_bar(const ProgressEvent& event);
+  /// Redraws the bar line at `fraction` with `text` after it; at most every 100 ms unless
+  /// `last`.
+  void redraw(double fraction, const std::string& text, bool last);
   void print_line(const ProgressEvent& event);
 
   ProgressMode mode_;

@@ -1,10 +1,13 @@
 // Everything nalu offers, in one include.
 #pragma once
 
-#include "nalu/data/mnist.h"
-#include "nalu/data/mnist_sequences.h"
 #include "nalu/error.h"
+#include "nalu/experiments/experiment.h"
+#include "nalu/experiments/identity.h"
+#include "nalu/experiments/report.h"
 #include "nalu/formula.h"
+#include "nalu/models/batched.h"
+#include "nalu/models/head.h"
 #include "nalu/regularizer.h"
 #include "nalu/strings.h"
 #include "nalu/io/archive.h"
@@ -30,4 +33,5 @@
 #include "nalu/units/registry.h"
 #include "nalu/units/stack.h"
 #include "nalu/units/unit.h"
+#include "nalu/units/unit_owner.h"
 #include "nalu/version.h"

@@ -83,11 +83,7 @@ TrainResult train_recurrent_model(RecurrentArithmeticModelImpl& model,
   auto optimizer = detail::make_optimizer(config.optimizer, model.parameters());
 
   TrainResult result;
-  for (const auto& unit : model.units()) {
-    result.schedules.push_back(config.regularizer
-                                   ? *config.regularizer
-                                   : scaled_to_run(unit->default_regularizer(), config.iterations));
-  }
+  result.schedules = model.unit_schedules(config.iterations, config.regularizer);
   detail::RunTracker tracker(result, config.iterations, on_progress, progress_interval);
   double last_loss = NAN;
 

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "nalu/error.h"
 #include "nalu/strings.h"
@@ -103,31 +104,24 @@ void check_recurrent_core(const std::string& core) {
   find_name(recurrent_core_names(), core, "recurrent core");
 }
 
-// ---- RecurrentArithmeticModel ----
+// ---- SequenceCore ----
 
-RecurrentArithmeticModelImpl::RecurrentArithmeticModelImpl(RecurrentArithmeticModelOptions options_)
-    : options(std::move(options_)) {
+SequenceCoreImpl::SequenceCoreImpl(SequenceCoreOptions options_) : options(std::move(options_)) {
   reset();
 }
 
-void RecurrentArithmeticModelImpl::reset() {
+void SequenceCoreImpl::reset() {
   const auto& o = options;
   check_recurrent_core(o.core());
-  if (!o.head_unit().empty())
-    find_unit(o.head_unit());
   check(o.input_size() > 0,
-        "recurrent model: input size must be positive, got " + std::to_string(o.input_size()));
+        "sequence core: input size must be positive, got " + std::to_string(o.input_size()));
   check(o.hidden_size() > 0,
-        "recurrent model: hidden size must be positive, got " + std::to_string(o.hidden_size()));
-  const bool unit_core = is_registry_unit(o.core());
+        "sequence core: hidden size must be positive, got " + std::to_string(o.hidden_size()));
   cell = nullptr;
   lstm = nullptr;
   gru = nullptr;
   rnn = nullptr;
-  linear = nullptr;
-  head_ = nullptr;
-
-  if (unit_core) {
+  if (is_registry_unit(o.core())) {
     cell = register_module(
         "cell", RecurrentCell(RecurrentCellOptions(o.core(), o.input_size(), o.hidden_size())
                                   .settings(o.settings())));
@@ -147,8 +141,75 @@ void RecurrentArithmeticModelImpl::reset() {
       rnn_options.nonlinearity(torch::kTanh);
     rnn = register_module("rnn", torch::nn::RNN(rnn_options));
   }
+}
 
-  const std::string head = o.head_unit().empty() && unit_core ? o.core() : o.head_unit();
+void SequenceCoreImpl::pretty_print(std::ostream& stream) const {
+  stream << "nalu::SequenceCore(core=" << options.core() << ", input_size=" << options.input_size()
+         << ", hidden_size=" << options.hidden_size() << ")";
+}
+
+namespace {
+
+void check_sequences(const torch::Tensor& inputs, int64_t input_size, const char* who) {
+  TORCH_CHECK(
+      inputs.defined() && inputs.dim() == 3 && inputs.size(2) == input_size && inputs.size(1) > 0,
+      who, ": expected sequences [batch, steps > 0, ", input_size, "], got ",
+      inputs.defined() ? inputs.sizes() : at::IntArrayRef{});
+}
+
+}  // namespace
+
+torch::Tensor SequenceCoreImpl::forward(const torch::Tensor& inputs) {
+  check_sequences(inputs, options.input_size(), "sequence core");
+  if (cell)
+    return cell->forward_sequence(inputs);
+  if (lstm)
+    return std::get<0>(lstm->forward(inputs));
+  if (gru)
+    return std::get<0>(gru->forward(inputs));
+  return std::get<0>(rnn->forward(inputs));
+}
+
+torch::Tensor SequenceCoreImpl::forward_last(const torch::Tensor& inputs) {
+  check_sequences(inputs, options.input_size(), "sequence core");
+  if (!cell)
+    return forward(inputs).select(1, -1);
+  torch::Tensor hidden;
+  for (int64_t t = 0; t < inputs.size(1); ++t)
+    hidden = cell->forward(inputs.select(1, t), hidden);
+  return hidden;
+}
+
+std::vector<std::shared_ptr<ArithmeticUnit>> SequenceCoreImpl::units() const {
+  if (cell)
+    return {cell->unit_ptr()};
+  return {};
+}
+
+// ---- RecurrentArithmeticModel ----
+
+RecurrentArithmeticModelImpl::RecurrentArithmeticModelImpl(RecurrentArithmeticModelOptions options_)
+    : options(std::move(options_)) {
+  reset();
+}
+
+void RecurrentArithmeticModelImpl::reset() {
+  const auto& o = options;
+  check_recurrent_core(o.core());
+  if (!o.head_unit().empty())
+    find_unit(o.head_unit());
+  check(o.input_size() > 0,
+        "recurrent model: input size must be positive, got " + std::to_string(o.input_size()));
+  check(o.hidden_size() > 0,
+        "recurrent model: hidden size must be positive, got " + std::to_string(o.hidden_size()));
+  linear = nullptr;
+  head_ = nullptr;
+  core = register_module(
+      "core",
+      SequenceCore(
+          SequenceCoreOptions(o.core(), o.input_size(), o.hidden_size()).settings(o.settings())));
+
+  const std::string head = o.head_unit().empty() && core->is_unit_core() ? o.core() : o.head_unit();
   if (head.empty()) {
     linear = register_module("head", torch::nn::Linear(o.hidden_size(), 1));
   } else {
@@ -164,61 +225,16 @@ void RecurrentArithmeticModelImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor RecurrentArithmeticModelImpl::forward(const torch::Tensor& inputs) {
-  TORCH_CHECK(inputs.defined() && inputs.dim() == 3 && inputs.size(2) == options.input_size() &&
-                  inputs.size(1) > 0,
-              "recurrent model: expected sequences [batch, steps > 0, ", options.input_size(),
-              "], got ", inputs.defined() ? inputs.sizes() : at::IntArrayRef{});
-  torch::Tensor last;
-  if (cell) {
-    // Only the last state is needed: no need to keep every step's state around.
-    torch::Tensor hidden;
-    for (int64_t t = 0; t < inputs.size(1); ++t)
-      hidden = cell->forward(inputs.select(1, t), hidden);
-    last = hidden;
-  } else if (lstm) {
-    last = std::get<0>(lstm->forward(inputs)).select(1, -1);
-  } else if (gru) {
-    last = std::get<0>(gru->forward(inputs)).select(1, -1);
-  } else {
-    last = std::get<0>(rnn->forward(inputs)).select(1, -1);
-  }
+  check_sequences(inputs, options.input_size(), "recurrent model");
+  const torch::Tensor last = core->forward_last(inputs);
   return head_ ? head_->forward(last) : linear->forward(last);
 }
 
 std::vector<std::shared_ptr<ArithmeticUnit>> RecurrentArithmeticModelImpl::units() const {
-  std::vector<std::shared_ptr<ArithmeticUnit>> result;
-  if (cell)
-    result.push_back(cell->unit_ptr());
+  auto result = core->units();
   if (head_)
     result.push_back(head_);
   return result;
-}
-
-torch::Tensor RecurrentArithmeticModelImpl::scheduled_regularization_loss(
-    int64_t step, const std::vector<RegularizerSchedule>& schedules) const {
-  const auto all = units();
-  check(schedules.size() == all.size(), "recurrent model: " + std::to_string(all.size()) +
-                                            " units need as many schedules, got " +
-                                            std::to_string(schedules.size()));
-  torch::Tensor total = torch::zeros({});
-  for (size_t u = 0; u < all.size(); ++u) {
-    const double lambda = schedules[u].at(step);
-    if (lambda != 0.0)
-      total = total + all[u]->regularization_loss(lambda);
-  }
-  return total;
-}
-
-void RecurrentArithmeticModelImpl::after_optimizer_step() {
-  for (const auto& unit : units())
-    unit->after_optimizer_step();
-}
-
-double RecurrentArithmeticModelImpl::sparsity_error() const {
-  double worst = 0.0;
-  for (const auto& unit : units())
-    worst = std::max(worst, unit->sparsity_error());
-  return worst;
 }
 
 std::string RecurrentArithmeticModelImpl::head_name() const {

@@ -1,9 +1,13 @@
-// Helpers shared by every unit: input checks, sparsity measures, initialisation.
+// Helpers shared by every unit: input checks, sparsity measures, initialisation; and the
+// UnitOwner mixin (nalu/units/unit_owner.h) of models that hold units.
 #include "nalu/units/unit.h"
 
 #include <torch/torch.h>
 
 #include <limits>
+
+#include "nalu/error.h"
+#include "nalu/units/unit_owner.h"
 
 namespace nalu {
 
@@ -73,4 +77,46 @@ void initialize(torch::Tensor& tensor, Init init, double truncated_stddev) {
 }
 
 }  // namespace detail
+
+// ---- UnitOwner ----
+
+std::vector<RegularizerSchedule> UnitOwner::unit_schedules(
+    int64_t iterations, const std::optional<RegularizerSchedule>& override) const {
+  std::vector<RegularizerSchedule> schedules;
+  for (const auto& unit : units())
+    schedules.push_back(override ? *override
+                                 : scaled_to_run(unit->default_regularizer(), iterations));
+  return schedules;
+}
+
+torch::Tensor UnitOwner::scheduled_regularization_loss(
+    int64_t step, const std::vector<RegularizerSchedule>& schedules) const {
+  const auto all = units();
+  check(schedules.size() == all.size(), std::to_string(all.size()) +
+                                            " arithmetic units need as many schedules, got " +
+                                            std::to_string(schedules.size()));
+  torch::Tensor total = torch::zeros({});
+  for (size_t u = 0; u < all.size(); ++u) {
+    const double lambda = schedules[u].at(step);
+    if (lambda != 0.0)
+      total = total + all[u]->regularization_loss(lambda);
+  }
+  return total;
+}
+
+void UnitOwner::after_optimizer_step() {
+  for (const auto& unit : units())
+    unit->after_optimizer_step();
+}
+
+double UnitOwner::sparsity_error() const {
+  double worst = 0.0;
+  for (const auto& unit : units()) {
+    const double error = unit->sparsity_error();
+    if (!std::isnan(error))
+      worst = std::max(worst, error);
+  }
+  return worst;
+}
+
 }  // namespace nalu

@@ -144,5 +144,20 @@ fi
 expect_error 2 "unknown recurrent core 'transformer'" recurrent --cores transformer --iterations 10 -q
 expect_error 2 "empty or reversed" recurrent --range 3:1 --iterations 10 -q
 
+# --- nalu experiment: catalogue, bad input before training, the quick identity run's files ---
+if "$nalu" experiment --list | grep -q "^identity "; then pass; else fail "experiment --list"; fi
+expect_error 2 "unknown experiment 'identiti' (known: identity" experiment identiti --quick
+expect_error 2 "cannot create output directory" experiment identity --quick \
+  --output "$work/run.json/identity"
+"$nalu" experiment identity --quick --progress none --output "$work/identity" \
+  >"$work/out" 2>"$work/err" || fail "experiment identity --quick failed: $(cat "$work/err")"
+if grep -q "</svg>" "$work/identity/identity.svg" &&
+   [ "$(wc -l <"$work/identity/identity.jsonl")" -eq 16 ] &&
+   grep -q "^| NAC" "$work/identity/identity.md" && grep -q "^| relu6 |" "$work/out"; then
+  pass
+else
+  fail "experiment identity --quick: files or table missing: $(cat "$work/out")"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

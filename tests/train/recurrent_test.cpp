@@ -93,14 +93,14 @@ TEST(RecurrentTrainer, NonFiniteWeightsNameTheStepAndParameter) {
   auto model = make_recurrent_model(config);
   {
     torch::NoGradGuard no_grad;
-    model->named_parameters()["cell.unit.w_hat"][0][0].fill_(NAN);
+    model->named_parameters()["core.cell.unit.w_hat"][0][0].fill_(NAN);
   }
   try {
     train_recurrent_model(*model, task, config);
     FAIL() << "expected a NumericalError";
   } catch (const NumericalError& error) {
     EXPECT_EQ(error.step(), 1);
-    EXPECT_EQ(error.parameter(), "cell.unit.w_hat");
+    EXPECT_EQ(error.parameter(), "core.cell.unit.w_hat");
     EXPECT_NE(std::string(error.what()).find("training diverged at step 1"), std::string::npos);
   }
 }

@@ -1,5 +1,5 @@
-// Units as recurrent cells and the recurrent arithmetic model: shapes, gradients, an exact
-// running sum over 1000 steps, heads and cores.
+// Units as recurrent cells, sequence cores and the recurrent arithmetic model: shapes,
+// gradients, an exact running sum over 1000 steps, heads and cores.
 #include "nalu/units/recurrent.h"
 
 #include <gtest/gtest.h>
@@ -85,28 +85,89 @@ TEST(RecurrentCell, GradientsMatchFiniteDifferences) {
   expect_cell_gradients_match("nau", /*random_signs=*/true);
 }
 
-TEST(RecurrentCell, HandSetNacKeepsAnExactRunningSumOverAThousandSteps) {
-  // h_t = [x_t | h_{t-1}] W^T with W = [I on the subsets | identity]: h0 sums x0 + x1 and h1
-  // sums x1 + x2 over every step. tanh(20) and sigmoid(20) round to exactly 1 in float.
-  RecurrentCell cell("nac", 4, 2);
-  auto& nac = dynamic_cast<NACImpl&>(cell->unit());
+// Sets a NAC cell of 4 inputs and 2 states to h_t = [x_t | h_{t-1}] W^T with W = [I on the
+// subsets | identity]: h0 sums x0 + x1 and h1 sums x1 + x2 over every step. tanh(20) and
+// sigmoid(20) round to exactly 1 in float.
+void make_running_sum(RecurrentCellImpl& cell) {
+  auto& nac = dynamic_cast<NACImpl&>(cell.unit());
   const auto pattern = testing::matrix({{1, 1, 0, 0, 1, 0}, {0, 1, 1, 0, 0, 1}});
   testing::assign(nac.w_hat, pattern * 20);
   testing::assign(nac.m_hat, torch::full({2, 6}, 20.0));
   ASSERT_TRUE(torch::equal(nac.weight(), pattern));
+}
 
-  // Integer inputs keep every partial sum exact in float.
+// 3 sequences of 1000 steps of integers (every partial sum stays exact in float), and the
+// running sums make_running_sum's cell must reach at the last step.
+std::pair<torch::Tensor, torch::Tensor> running_sum_case() {
   auto generator = make_generator(7);
   const auto x = torch::randint(0, 10, {3, 1000, 4}, generator, torch::kFloat);
-  torch::NoGradGuard no_grad;
-  const auto states = cell->forward_sequence(x);
   const auto totals = x.sum(1);
   const auto expected = torch::stack(
       {totals.select(1, 0) + totals.select(1, 1), totals.select(1, 1) + totals.select(1, 2)}, 1);
+  EXPECT_GT(expected.min().item<double>(), 5000.0);
+  return {x, expected};
+}
+
+TEST(RecurrentCell, HandSetNacKeepsAnExactRunningSumOverAThousandSteps) {
+  RecurrentCell cell("nac", 4, 2);
+  make_running_sum(*cell);
+  const auto [x, expected] = running_sum_case();
+  torch::NoGradGuard no_grad;
+  const auto states = cell->forward_sequence(x);
   EXPECT_TRUE(torch::equal(states.select(1, 999), expected))
       << states.select(1, 999) << "\nexpected\n"
       << expected;
-  EXPECT_GT(expected.min().item<double>(), 5000.0);
+}
+
+TEST(SequenceCore, EveryCoreMapsSequencesToStates) {
+  torch::manual_seed(5);
+  for (const auto& core : recurrent_core_names()) {
+    SequenceCore model(core, 6, 3);
+    const auto x = torch::rand({5, 4, 6}) + 0.5;
+    const auto states = model(x);
+    EXPECT_EQ(states.sizes(), (std::vector<int64_t>{5, 4, 3})) << core;
+    const auto last = model->forward_last(x);
+    EXPECT_EQ(last.sizes(), (std::vector<int64_t>{5, 3})) << core;
+    EXPECT_TRUE(torch::equal(last, states.select(1, 3))) << core;
+    EXPECT_EQ(model->is_unit_core(), model->units().size() == 1) << core;
+  }
+  EXPECT_EQ(SequenceCore("nalu", 2, 2)->units().front()->unit_name(), "nalu");
+  EXPECT_TRUE(SequenceCore("gru", 2, 2)->units().empty());
+}
+
+TEST(SequenceCore, GradientsReachEveryParameterAndTheInput) {
+  torch::manual_seed(6);
+  for (const std::string core : {"nac", "nalu", "nau", "lstm", "gru", "rnn-relu", "rnn-tanh"}) {
+    SequenceCore model(core, 3, 4);
+    auto x = (torch::rand({2, 5, 3}) + 0.5).requires_grad_(true);
+    (model(x) * torch::randn({2, 5, 4})).sum().backward();
+    ASSERT_TRUE(x.grad().defined()) << core;
+    EXPECT_GT(x.grad().abs().sum().item<double>(), 0.0) << core;
+    for (const auto& item : model->named_parameters()) {
+      ASSERT_TRUE(item.value().grad().defined()) << core << ": " << item.key();
+      EXPECT_GT(item.value().grad().abs().sum().item<double>(), 0.0) << core << ": " << item.key();
+    }
+  }
+}
+
+TEST(SequenceCore, HandSetNacCoreKeepsAnExactRunningSumOverAThousandSteps) {
+  SequenceCore core("nac", 4, 2);
+  make_running_sum(*core->cell);
+  const auto [x, expected] = running_sum_case();
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(core(x).select(1, 999), expected));
+  EXPECT_TRUE(torch::equal(core->forward_last(x), expected));
+}
+
+TEST(SequenceCore, RejectsUnknownCoresAndBadShapes) {
+  EXPECT_THROW_WITH(SequenceCore("transformer", 4, 2), "unknown recurrent core 'transformer'");
+  EXPECT_THROW_WITH(SequenceCore("lstm", 0, 2), "sequence core: input size must be positive");
+  EXPECT_THROW_WITH(SequenceCore("nac", 4, 0), "sequence core: hidden size must be positive");
+  SequenceCore core("gru", 4, 2);
+  EXPECT_THROW_WITH(core(torch::rand({2, 4})), "sequence core: expected sequences");
+  EXPECT_THROW_WITH(core(torch::rand({2, 0, 4})), "sequence core: expected sequences");
+  EXPECT_THROW_WITH(core->forward_last(torch::rand({2, 3, 5})),
+                    "sequence core: expected sequences");
 }
 
 TEST(RecurrentArithmeticModel, EveryCoreMapsSequencesToOneOutput) {
@@ -134,7 +195,8 @@ TEST(RecurrentArithmeticModel, HeadsFollowTheCoreUnlessGiven) {
   EXPECT_EQ(mixed->head_name(), "nalu");
   EXPECT_EQ(mixed->units().size(), 1u);
   RecurrentArithmeticModel rnn(RecurrentArithmeticModelOptions("rnn-relu", 4));
-  EXPECT_TRUE(c10::holds_alternative<torch::enumtype::kReLU>(rnn->rnn->options.nonlinearity()));
+  EXPECT_TRUE(
+      c10::holds_alternative<torch::enumtype::kReLU>(rnn->core->rnn->options.nonlinearity()));
 }
 
 TEST(RecurrentArithmeticModel, RejectsUnknownCoresAndBadShapes) {

@@ -1,7 +1,8 @@
 // Arithmetic units as recurrent cells (Trask et al. 2018, recurrent arithmetic and MNIST
 // counting): h_t = Unit([x_t, h_{t-1}]), so a NAC cell with weights [I | identity] keeps a
-// running sum. Any registry unit can serve as the cell. RecurrentArithmeticModel puts such a
-// core (or an LSTM / GRU / plain RNN baseline) in front of a head that reads the last state.
+// running sum. Any registry unit can serve as the cell. SequenceCore picks such a cell or an
+// LSTM / GRU / plain RNN baseline by name, so a model can swap one for the other;
+// RecurrentArithmeticModel puts a core in front of a head that reads the last state.
 #pragma once
 
 #include <torch/nn/cloneable.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "nalu/units/stack.h"
+#include "nalu/units/unit_owner.h"
 
 namespace nalu {
 
@@ -82,15 +84,72 @@ class RecurrentCellImpl : public torch::nn::Cloneable<RecurrentCellImpl> {
 };
 TORCH_MODULE(RecurrentCell);
 
-// ---- sequence model ---------------------------------------------------------------------------
+// ---- sequence core ----------------------------------------------------------------------------
 
-/// Names of the torch baselines a RecurrentArithmeticModel accepts as core: lstm, gru, rnn-relu,
-/// rnn-tanh. Any registry unit name is accepted too (as a RecurrentCell).
+/// Names of the torch baselines a SequenceCore accepts: lstm, gru, rnn-relu, rnn-tanh. Any
+/// registry unit name is accepted too (as a RecurrentCell).
 const std::vector<std::string>& recurrent_baseline_names();
 /// Every accepted core name: the registry units, then the baselines.
 std::vector<std::string> recurrent_core_names();
 /// Throws nalu::Error listing the known cores unless `core` is one of them.
 void check_recurrent_core(const std::string& core);
+
+/// Options for SequenceCore.
+///
+/// Example:
+/// ```
+/// auto options = nalu::SequenceCoreOptions("nalu", 64, 16).settings(settings);
+/// ```
+struct SequenceCoreOptions {
+  SequenceCoreOptions(std::string core, int64_t input_size, int64_t hidden_size)
+      : core_(std::move(core)), input_size_(input_size), hidden_size_(hidden_size) {}
+  /// A registry unit ("nac", "nalu", ...) used as a RecurrentCell, or "lstm", "gru",
+  /// "rnn-relu", "rnn-tanh" (one layer, batch first).
+  TORCH_ARG(std::string, core);
+  TORCH_ARG(int64_t, input_size);
+  TORCH_ARG(int64_t, hidden_size);
+  /// Passed to make_unit for a unit core.
+  TORCH_ARG(UnitSettings, settings);
+};
+
+/// The recurrent part of a sequence model, chosen by name: x:[B,T,I] -> states [B,T,H] from
+/// h_0 = 0. A unit core is a RecurrentCell; its unit is the core's only entry in units(), so a
+/// training loop regularises and clamps it as any unit (LSTM / GRU / RNN cores have none).
+///
+/// Example:
+/// ```
+/// nalu::SequenceCore core("nac", 10, 4);          // or "lstm", "gru", "rnn-tanh", "nalu", ...
+/// torch::Tensor states = core(torch::rand({8, 20, 10}));             // [8, 20, 4]
+/// torch::Tensor last = core->forward_last(torch::rand({8, 20, 10}));  // [8, 4]
+/// ```
+class SequenceCoreImpl : public torch::nn::Cloneable<SequenceCoreImpl>, public UnitOwner {
+ public:
+  SequenceCoreImpl(std::string core, int64_t input_size, int64_t hidden_size)
+      : SequenceCoreImpl(SequenceCoreOptions(std::move(core), input_size, hidden_size)) {}
+  explicit SequenceCoreImpl(SequenceCoreOptions options);
+
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  /// x:[B,T>0,I] -> every state h_1..h_T as [B,T,H].
+  torch::Tensor forward(const torch::Tensor& inputs);
+  /// x:[B,T>0,I] -> the last state h_T as [B,H]. A unit core keeps no earlier state (beyond
+  /// what autograd needs), so long sequences evaluated under NoGradGuard take little memory.
+  torch::Tensor forward_last(const torch::Tensor& inputs);
+
+  /// The cell's unit for a unit core; empty for an LSTM / GRU / RNN core.
+  std::vector<std::shared_ptr<ArithmeticUnit>> units() const override;
+  /// Whether the core is a registry unit used as a cell (else a torch baseline).
+  bool is_unit_core() const { return !cell.is_empty(); }
+
+  SequenceCoreOptions options;
+  RecurrentCell cell{nullptr};    // unit cores
+  torch::nn::LSTM lstm{nullptr};  // core "lstm"
+  torch::nn::GRU gru{nullptr};    // core "gru"
+  torch::nn::RNN rnn{nullptr};    // cores "rnn-relu", "rnn-tanh"
+};
+TORCH_MODULE(SequenceCore);
+
+// ---- sequence model ---------------------------------------------------------------------------
 
 /// Options for RecurrentArithmeticModel.
 ///
@@ -113,14 +172,17 @@ struct RecurrentArithmeticModelOptions {
   TORCH_ARG(UnitSettings, settings);
 };
 
-/// A recurrent core followed by a head on its last hidden state: x:[B,T,I] -> y:[B,1].
+/// A SequenceCore followed by a head on its last hidden state: x:[B,T,I] -> y:[B,1]. Its
+/// units() (the cell's unit, then the head unless it is a Linear) are the ones whose
+/// regulariser and after_optimizer_step apply (see UnitOwner).
 ///
 /// Example:
 /// ```
 /// nalu::RecurrentArithmeticModel model(nalu::RecurrentArithmeticModelOptions("nac", 10));
 /// torch::Tensor y = model(torch::rand({64, 10, 10}));  // [64, 1]
 /// ```
-class RecurrentArithmeticModelImpl : public torch::nn::Cloneable<RecurrentArithmeticModelImpl> {
+class RecurrentArithmeticModelImpl : public torch::nn::Cloneable<RecurrentArithmeticModelImpl>,
+                                     public UnitOwner {
  public:
   explicit RecurrentArithmeticModelImpl(RecurrentArithmeticModelOptions options);
 
@@ -128,24 +190,12 @@ class RecurrentArithmeticModelImpl : public torch::nn::Cloneable<RecurrentArithm
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& inputs);
 
-  /// The arithmetic units of the model (the cell's unit, the head unless it is a Linear), the
-  /// ones whose regulariser and after_optimizer_step apply.
-  std::vector<std::shared_ptr<ArithmeticUnit>> units() const;
-  /// Sum over units() of schedules[u].at(step) * R_u; one schedule per unit.
-  torch::Tensor scheduled_regularization_loss(
-      int64_t step, const std::vector<RegularizerSchedule>& schedules) const;
-  /// Clamping and other projections of every unit.
-  void after_optimizer_step();
-  /// Max over units() of their sparsity error; 0 without units.
-  double sparsity_error() const;
+  std::vector<std::shared_ptr<ArithmeticUnit>> units() const override;
   /// The head's unit name, after resolving the default ("linear" for a torch::nn::Linear).
   std::string head_name() const;
 
   RecurrentArithmeticModelOptions options;
-  RecurrentCell cell{nullptr};        // unit cores
-  torch::nn::LSTM lstm{nullptr};      // core "lstm"
-  torch::nn::GRU gru{nullptr};        // core "gru"
-  torch::nn::RNN rnn{nullptr};        // cores "rnn-relu", "rnn-tanh"
+  SequenceCore core{nullptr};
   torch::nn::Linear linear{nullptr};  // head of a baseline core without head_unit
 
  private:

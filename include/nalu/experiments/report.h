@@ -1,0 +1,66 @@
+// Rendering experiment results without a plotting library: markdown tables and SVG line plots
+// (log or linear y axis, a legend, shaded x ranges such as the training range). LibTorch-free.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nalu {
+
+/// Column alignment of a markdown table.
+enum class Align { kLeft, kRight };
+
+/// A markdown table: header, separator with alignments, rows. `align` has one entry per column
+/// or is empty (first column left, the others right). Throws nalu::Error for a row or `align`
+/// whose size differs from the header's; '|' in cells is escaped.
+///
+/// Example:
+/// ```
+/// nalu::markdown_table({"unit", "MAE"}, {{"nac", "0.001"}, {"relu6", "12.3"}});
+/// ```
+std::string markdown_table(const std::vector<std::string>& header,
+                           const std::vector<std::vector<std::string>>& rows,
+                           const std::vector<Align>& align = {});
+
+/// `value` with `digits` significant digits ("0.00123", "1.2e+04"); "nan", "inf".
+std::string format_significant(double value, int digits = 3);
+
+/// One line of a plot. Points with a non-finite y (or y <= 0 on a log axis) are left out and
+/// break the line.
+struct PlotSeries {
+  std::string label;
+  std::vector<double> x, y;
+};
+
+/// A shaded band over the x range [low, high], labelled in the legend.
+struct PlotBand {
+  double low = 0.0, high = 0.0;
+  std::string label;
+};
+
+/// A line plot.
+///
+/// Example:
+/// ```
+/// nalu::LinePlot plot;
+/// plot.title = "Mean absolute error";
+/// plot.x_label = "x";
+/// plot.y_label = "MAE";
+/// plot.log_y = true;
+/// plot.series.push_back({"relu6", xs, errors});
+/// plot.bands.push_back({-5, 5, "training range"});
+/// std::string svg = nalu::render_svg(plot);
+/// ```
+struct LinePlot {
+  std::string title, x_label, y_label;
+  bool log_y = false;
+  std::vector<PlotSeries> series;
+  std::vector<PlotBand> bands;
+  int width = 900, height = 560;  // pixels, legend included
+};
+
+/// The plot as a standalone SVG document. Throws nalu::Error for no series, x and y of
+/// different sizes, no plottable point, non-finite x, or a size under 200 x 150 pixels.
+std::string render_svg(const LinePlot& plot);
+
+}  // namespace nalu
