@@ -64,6 +64,11 @@ void check_pair(const fs::path& directory, const fs::path& images, const fs::pat
   }
 }
 
+void check_test_fraction(double test_fraction) {
+  check(std::isfinite(test_fraction) && test_fraction > 0.0 && test_fraction < 1.0,
+        "mnist split: the test fraction must be in (0, 1), got " + format_fraction(test_fraction));
+}
+
 bool has_json_digits(const fs::path& directory) {
   for (int digit = 0; digit < kMnistClasses; ++digit) {
     std::error_code error;
@@ -180,6 +185,7 @@ MnistImages load_mnist(const std::filesystem::path& directory) {
 
 MnistSplit load_mnist_split(const std::filesystem::path& directory, double test_fraction,
                             uint64_t seed) {
+  check_test_fraction(test_fraction);  // also when the IDX files' own split makes it unused
   check_directory(directory);
   if (!has_json_digits(directory)) {
     const MnistIdxFiles files = find_mnist_idx(directory);
@@ -202,8 +208,7 @@ std::filesystem::path default_mnist_dir() {
 
 std::pair<torch::Tensor, torch::Tensor> stratified_split(const torch::Tensor& labels,
                                                          double test_fraction, uint64_t seed) {
-  check(std::isfinite(test_fraction) && test_fraction > 0.0 && test_fraction < 1.0,
-        "mnist split: the test fraction must be in (0, 1), got " + format_fraction(test_fraction));
+  check_test_fraction(test_fraction);
   check(labels.defined() && labels.dim() == 1 && labels.scalar_type() == torch::kLong,
         "mnist split: labels must be a 1-D int64 tensor");
   const auto contiguous = labels.contiguous();

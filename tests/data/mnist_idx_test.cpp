@@ -220,6 +220,8 @@ TEST(MnistIdx, FindsTheStandardNamesWithDashDotAndGz) {
   const auto split = load_mnist_split(dir.path, 0.5, 1);
   EXPECT_TRUE(torch::equal(split.train.labels, torch::tensor({3, 0, 9, 3}, torch::kLong)));
   EXPECT_TRUE(torch::equal(split.test.labels, torch::tensor({5, 6}, torch::kLong)));
+  EXPECT_TRUE(contains(message_of<Error>([&] { load_mnist_split(dir.path, 0.0, 1); }),
+                       "the test fraction must be in (0, 1), got 0"));
 }
 
 TEST(MnistIdx, HalfAPairIsAnErrorNamingTheMissingFile) {

