@@ -235,12 +235,12 @@ int run_train(const TrainFlags& flags) {
   const RunConfig config = build_config(flags);
   if (!flags.output.empty()) {
     nalu::check_writable(flags.output);
-  const nalu::RunControl control = build_control(flags);
     // About 300 bytes of JSON per evaluation in the history.
     const int64_t evaluations = config.training.iterations / config.training.eval_interval + 2;
     nalu::check_free_space(flags.output, 4096 + 512 * static_cast<uint64_t>(evaluations),
                            "the record");
   }
+  const nalu::RunControl control = build_control(flags);
   const nalu::ArithmeticTask task = nalu::make_task(config);
   const std::string engine = nalu::resolve_engine(config);
 
@@ -270,8 +270,8 @@ int run_train(const TrainFlags& flags) {
                                                   : nalu::cli::parse_progress_mode(flags.progress));
   nalu::TrainResult result;
   try {
-    result = nalu::run(
-        config, [&](const nalu::ProgressEvent& event) { progress(event); }, control);
+    result =
+        nalu::run(config, [&](const nalu::ProgressEvent& event) { progress(event); }, control);
   } catch (const nalu::Interrupted&) {
     progress.finish();
     throw;
