@@ -1,6 +1,8 @@
 // Everything nalu offers, in one include.
 #pragma once
 
+#include "nalu/data/mnist.h"
+#include "nalu/data/mnist_sequences.h"
 #include "nalu/error.h"
 #include "nalu/experiments/experiment.h"
 #include "nalu/experiments/identity.h"
