@@ -2,6 +2,7 @@
 // shows them. An experiment's run function is declared in its own header.
 #include "nalu/experiments/experiment.h"
 #include "nalu/experiments/identity.h"
+#include "nalu/experiments/mnist_parity.h"
 
 namespace nalu {
 
@@ -12,6 +13,13 @@ const std::vector<ExperimentInfo>& experiment_catalog() {
        "of NACs, trained on U[-5, 5] with squared error; mean absolute error over [-20, 20]. "
        "Full: 100 models per family, 10,000 Adam steps. Quick: 10 models, 2,000 steps.",
        &run_identity_experiment},
+      {"mnist-parity",
+       "NALU paper, Table 4: MNIST parity, only the final layer varied (affine, no bias, NAC "
+       "weights, NAC, NAC + sigmoid)",
+       "Is the sum of two MNIST digits odd? A CNN shared by the digits, a hidden layer over both, "
+       "then the varied final layer; test accuracy on pairs of held-out digits. Full: 8 networks "
+       "per variant, 3,000 Adam steps. Quick: 3 networks, 1,000 steps.",
+       &run_mnist_parity_experiment},
   };
   return kExperiments;
 }
