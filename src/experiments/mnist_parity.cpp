@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -56,8 +57,13 @@ torch::Tensor odd_sums(const data::MnistSequences& rows) {
   return rows.sums.remainder(2);
 }
 
+// A share as a percentage with one decimal ("95.2"), "nan" when not finite.
 std::string percent(double share) {
-  return std::isfinite(share) ? format_significant(100.0 * share, 3) : "nan";
+  if (!std::isfinite(share))
+    return "nan";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", 100.0 * share);
+  return text;
 }
 
 // Reports training steps from the network threads, one call at a time.
