@@ -39,11 +39,17 @@ int run_eval_command(const EvalFlags& f) {
   config.validate();
   const ArithmeticTask task = make_task(config);
   const auto& training = config.training;
+  // The engine that trained the model evaluates it, so the figures are the run's own.
+  const bool fused_engine = resolve_engine(config) == "fused";
+  auto evaluate_on = [&](const Batch& set) {
+    return fused_engine
+               ? fused::evaluate(config, *loaded.model, set, training.accuracy_atol,
+                                 training.accuracy_rtol)
+               : evaluate(*loaded.model, set, training.accuracy_atol, training.accuracy_rtol);
+  };
   Evaluation e;
-  std::tie(e.interpolation_mse, e.interpolation_accuracy) = evaluate(
-      *loaded.model, task.interpolation_set(), training.accuracy_atol, training.accuracy_rtol);
-  std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = evaluate(
-      *loaded.model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
+  std::tie(e.interpolation_mse, e.interpolation_accuracy) = evaluate_on(task.interpolation_set());
+  std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = evaluate_on(task.extrapolation_set());
   e.sparsity_error = loaded.model->sparsity_error();
   const Formula formula = loaded.model->formula();
 

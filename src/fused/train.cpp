@@ -49,8 +49,8 @@ FlatSet flatten(const Batch& batch) {
 }
 
 // MSE and the share of predictions within atol + rtol * |target|, as nalu::evaluate.
-std::pair<double, double> evaluate(fused::Network& net, const FlatSet& set, double atol,
-                                   double rtol) {
+std::pair<double, double> evaluate_flat(fused::Network& net, const FlatSet& set, double atol,
+                                        double rtol) {
   double squared = 0.0;
   int64_t close = 0;
   for (int64_t first = 0; first < set.rows; first += net.max_batch()) {
@@ -88,6 +88,17 @@ namespace fused {
 std::string unsupported_reason(const RunConfig& config) {
   return Network::unsupported_reason(config.resolve_layers(), config.sizes(),
                                      config.model.settings);
+}
+
+std::pair<double, double> evaluate(const RunConfig& config, StackImpl& model, const Batch& batch,
+                                   double atol, double rtol) {
+  if (const auto why = unsupported_reason(config); !why.empty())
+    throw Error("engine fused: " + why);
+  // The chunk size training uses, so that every row goes through the same kernels.
+  Network net(config.resolve_layers(), config.sizes(), config.model.settings,
+              std::max(static_cast<int>(config.training.batch_size), kEvaluationChunk));
+  net.load(model);
+  return evaluate_flat(net, flatten(batch), atol, rtol);
 }
 
 std::string instruction_set() {
@@ -135,9 +146,9 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
     e.step = step;
     e.train_loss = last_loss;
     std::tie(e.interpolation_mse, e.interpolation_accuracy) =
-        evaluate(net, interpolation, training.accuracy_atol, training.accuracy_rtol);
+        evaluate_flat(net, interpolation, training.accuracy_atol, training.accuracy_rtol);
     std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
-        evaluate(net, extrapolation, training.accuracy_atol, training.accuracy_rtol);
+        evaluate_flat(net, extrapolation, training.accuracy_atol, training.accuracy_rtol);
     net.store(*model);
     e.sparsity_error = model->sparsity_error();
     if (tracker.add(e, [&] { return model->formula(); }))

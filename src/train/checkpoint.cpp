@@ -26,8 +26,14 @@ void put_evaluation(std::vector<double>& out, const Evaluation& e) {
               e.interpolation_accuracy, e.extrapolation_accuracy, e.sparsity_error});
 }
 
-Evaluation get_evaluation(const std::vector<double>& values, size_t row) {
+// Row `row` of a saved history; `source` names the file in the error for a step that is not a
+// whole number in [0, 2^53] (casting any other double to int64_t is undefined behaviour).
+Evaluation get_evaluation(const std::vector<double>& values, size_t row,
+                          const std::string& source) {
   const double* v = values.data() + row * kEvaluationFields;
+  constexpr double kLargestExactStep = 9007199254740992.0;  // 2^53
+  if (!(v[0] >= 0.0 && v[0] <= kLargestExactStep && v[0] == std::floor(v[0])))
+    throw Error(source + ": damaged checkpoint (an evaluation step is not a whole number >= 0)");
   Evaluation e;
   e.step = static_cast<int64_t>(v[0]);
   e.train_loss = v[1];
@@ -240,8 +246,8 @@ int64_t restore_progress(const io::Archive& state, TrainResult& result, RunTrack
         state.source + ": damaged checkpoint (history, best or scalars has the wrong size)");
   result.history.clear();
   for (size_t row = 0; row < history.size() / kEvaluationFields; ++row)
-    result.history.push_back(get_evaluation(history, row));
-  result.best = get_evaluation(best, 0);
+    result.history.push_back(get_evaluation(history, row, state.source));
+  result.best = get_evaluation(best, 0, state.source);
   last_loss = scalars[0];
   learning_rate = scalars[1];
   RunTracker::Saved saved;

@@ -62,10 +62,11 @@ void expect_same_history(const nalu::TrainResult& a, const nalu::TrainResult& b,
     for (const auto& [u, v] : {std::pair{x.interpolation_mse, y.interpolation_mse},
                                std::pair{x.extrapolation_mse, y.extrapolation_mse},
                                std::pair{x.sparsity_error, y.sparsity_error}}) {
-      if (tolerance == 0.0)
+      if (tolerance == 0.0) {
         EXPECT_EQ(u, v) << "evaluation " << i;
-      else
+      } else {
         EXPECT_NEAR(u, v, tolerance * std::max(1.0, std::fabs(u))) << "evaluation " << i;
+      }
     }
   }
   EXPECT_EQ(a.best.step, b.best.step);
@@ -107,8 +108,9 @@ void interrupt_and_resume(const nalu::RunConfig& config, const std::string& dir,
   const nalu::TrainResult resumed = nalu::run(config, {}, control);
   EXPECT_EQ(resumed.resumed_from, 300);
   expect_same_history(expected, resumed, tolerance);
-  if (tolerance == 0.0)
+  if (tolerance == 0.0) {
     EXPECT_EQ(file_bytes(whole.save_model), file_bytes(control.save_model));
+  }
 }
 
 TEST_F(Checkpoints, FusedRunResumesBitForBit) {
@@ -174,6 +176,40 @@ TEST_F(Checkpoints, DamagedCheckpointIsAClearError) {
     FAIL();
   } catch (const nalu::Error& e) {
     EXPECT_NE(std::string(e.what()).find("damaged archive"), std::string::npos) << e.what();
+  }
+}
+
+// A checkpoint whose checksum is valid but whose history holds a step no int64_t can hold (found
+// by fuzz/checkpoint_fuzzer.cpp: casting it was undefined behaviour) is a damaged checkpoint.
+TEST_F(Checkpoints, EvaluationStepOutOfRangeIsAClearError) {
+  auto config = small_config("fused");
+  nalu::RunControl control;
+  control.checkpoint = path("run.ckpt");
+  nalu::run(config, {}, control);
+  std::string bytes = file_bytes(control.checkpoint);
+  // The last evaluation's step (600) is stored as a little-endian double in the history and in
+  // the best row; replace every copy by 1e30, then restore the checksum (FNV-1a of the rest).
+  const double from = 600.0, to = 1e30;
+  const std::string from_bytes(reinterpret_cast<const char*>(&from), sizeof from);
+  const std::string to_bytes(reinterpret_cast<const char*>(&to), sizeof to);
+  int replaced = 0;
+  for (size_t at = bytes.find(from_bytes); at != std::string::npos;
+       at = bytes.find(from_bytes, at + 1), ++replaced)
+    bytes.replace(at, sizeof to, to_bytes);
+  ASSERT_GT(replaced, 0);
+  const size_t body = bytes.size() - 8;
+  const uint64_t checksum = nalu::io::fnv1a64(std::string_view(bytes).substr(0, body));
+  for (size_t i = 0; i < 8; ++i)
+    bytes[body + i] = static_cast<char>(checksum >> (8 * i));
+  std::ofstream(control.checkpoint, std::ios::binary | std::ios::trunc) << bytes;
+  control.resume = true;
+  try {
+    nalu::run(config, {}, control);
+    FAIL() << "a step of 1e30 was accepted";
+  } catch (const nalu::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("an evaluation step is not a whole number"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -36,6 +36,14 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress =
 TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
                   int64_t progress_interval, const RunControl& control);
 
+/// `nalu::evaluate` (MSE, share within atol + rtol * |target|) computed with the fused engine's
+/// kernels, as its training runs report their evaluations: `nalu eval --model` uses it for a
+/// model the fused engine trained, so that it prints that run's figures to the last digit.
+/// `model` must be a stack `config` describes; throws nalu::Error when
+/// unsupported_reason(config) is not empty.
+std::pair<double, double> evaluate(const RunConfig& config, StackImpl& model, const Batch& batch,
+                                   double atol, double rtol);
+
 /// The kernels the running CPU uses: "avx2+fma" or "generic".
 std::string instruction_set();
 
