@@ -3,6 +3,7 @@
 #include "nalu/experiments/experiment.h"
 #include "nalu/experiments/identity.h"
 #include "nalu/experiments/mnist_parity.h"
+#include "nalu/experiments/mnist_sequences.h"
 
 namespace nalu {
 
@@ -13,6 +14,17 @@ const std::vector<ExperimentInfo>& experiment_catalog() {
        "of NACs, trained on U[-5, 5] with squared error; mean absolute error over [-20, 20]. "
        "Full: 100 models per family, 10,000 Adam steps. Quick: 10 models, 2,000 steps.",
        &run_identity_experiment},
+      {"mnist-count", "NALU paper, Table 2: counting MNIST digits in sequences 1-1000 long",
+       "CNN per digit -> LSTM, GRU, RNN-tanh, RNN-ReLU, NAC or NALU core -> 10 counts, trained "
+       "on sequences of 10; accuracy and MAE on held-out digits at lengths 1, 10, 100, 1000. "
+       "Full: six cores, 10,000 steps, 1,000 test sequences per length. Quick: LSTM, NAC, NALU, "
+       "10,000 steps, 200 sequences.",
+       &run_mnist_count_experiment},
+      {"mnist-add", "NALU paper, Table 2: adding MNIST digits in sequences 1-1000 long",
+       "As mnist-count with the sum of the digits as the one output. Full: six cores, 10,000 "
+       "steps, 1,000 test sequences per length. Quick: LSTM, NAC, NALU, 10,000 steps, 200 "
+       "sequences.",
+       &run_mnist_add_experiment},
       {"mnist-parity",
        "NALU paper, Table 4: MNIST parity, only the final layer varied (affine, no bias, NAC "
        "weights, NAC, NAC + sigmoid)",
