@@ -6,20 +6,11 @@
 
 #include "nalu/error.h"
 #include "nalu/strings.h"
+#include "tensor_text.h"
 
 namespace nalu {
 
-namespace {
-
-std::string shape_text(const torch::Tensor& tensor) {
-  if (!tensor.defined())
-    return "an undefined tensor";
-  std::ostringstream text;
-  text << tensor.sizes();
-  return text.str();
-}
-
-}  // namespace
+using detail::shape_text;
 
 // ---- ArithmeticHead ----
 

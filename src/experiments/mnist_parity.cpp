@@ -10,11 +10,11 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "experiments/progress_counter.h"
 #include "nalu/data/mnist_sequences.h"
 #include "nalu/error.h"
 #include "nalu/experiments/report.h"
@@ -66,28 +66,6 @@ std::string percent(double share) {
   return text;
 }
 
-// Reports training steps from the network threads, one call at a time.
-class StepCounter {
- public:
-  StepCounter(const ExperimentProgress& progress, int64_t total)
-      : progress_(progress), total_(total) {}
-  void add(const std::string& stage, int64_t steps) {
-    if (!progress_)
-      return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    done_ += steps;
-    progress_({stage, done_, total_,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()});
-  }
-
- private:
-  const ExperimentProgress& progress_;
-  int64_t total_;
-  int64_t done_ = 0;
-  std::mutex mutex_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
-
 struct NetworkOutcome {
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   double final_train_loss = std::numeric_limits<double>::quiet_NaN();
@@ -116,7 +94,8 @@ double test_accuracy(MnistParityNetworkImpl& network, const data::MnistImages& p
 
 NetworkOutcome train_network(const MnistParityConfig& config, const ParityVariant& variant,
                              int64_t replicate, const data::MnistSplit& split,
-                             const data::MnistSequences& test_rows, StepCounter& counter) {
+                             const data::MnistSequences& test_rows,
+                             detail::ExperimentProgressCounter& counter) {
   const auto start = std::chrono::steady_clock::now();
   const auto r = static_cast<uint64_t>(replicate);
   MnistParityNetwork network = detail::build_seeded(
@@ -437,7 +416,7 @@ MnistParityResult run_mnist_parity(const MnistParityConfig& config_in,
     out.final_train_loss.assign(static_cast<size_t>(config.replicates), 0.0);
   }
   std::vector<NetworkOutcome> outcomes(static_cast<size_t>(networks));
-  StepCounter counter(progress, networks * config.steps);
+  detail::ExperimentProgressCounter counter(progress, networks * config.steps);
   const int64_t jobs =
       config.threads > 0
           ? config.threads

@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "experiments/progress_counter.h"
+#include "experiments/tensor_text.h"
 #include "nalu/data/mnist.h"
 #include "nalu/data/mnist_sequences.h"
 #include "nalu/error.h"
@@ -30,6 +31,8 @@
 #include "train/shared.h"
 
 namespace nalu {
+
+using detail::shape_text;
 
 namespace {
 
@@ -71,14 +74,6 @@ constexpr int64_t kMaxBatch = 10'000;
 bool is_baseline_core(const std::string& core) {
   const auto& baselines = recurrent_baseline_names();
   return std::find(baselines.begin(), baselines.end(), core) != baselines.end();
-}
-
-std::string shape_text(const torch::Tensor& tensor) {
-  if (!tensor.defined())
-    return "an undefined tensor";
-  std::ostringstream text;
-  text << tensor.sizes();
-  return text.str();
 }
 
 // The regression target of `sequences`: counts [B, 10] or sums [B, 1], as float.
