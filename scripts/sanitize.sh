@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${NALU_SANITIZE_BUILD_DIR:-build-sanitize}
 scripts/install-deps.sh sanitize
+scripts/fetch-mnist.sh  # the MNIST tests read the digits (a no-op when they are there)
 CC=clang CXX=clang++ NALU_BUILD_DIR="$build_dir" scripts/build.sh -DNALU_BUILD_BENCH=OFF \
   -DNALU_SANITIZE=address,undefined -DNALU_BUILD_FUZZERS=ON "$@"
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --label-exclude package
