@@ -26,6 +26,7 @@
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/train/record.h"
+#include "nalu/units/nau.h"
 #include "nalu/version.h"
 #include "parallel.h"
 #include "train/shared.h"
@@ -221,6 +222,7 @@ MnistSequenceConfig::MnistSequenceConfig()
 MnistSequenceConfig MnistSequenceConfig::paper(MnistSequenceTask task) {
   MnistSequenceConfig config;
   config.task = task;
+  config.unit_learning_rate = task == MnistSequenceTask::kCount ? 3e-3 : 0.1;
   return config;
 }
 
@@ -270,6 +272,12 @@ void MnistSequenceConfig::validate() const {
   check(std::isfinite(unit_learning_rate) && unit_learning_rate > 0,
         "mnist sequences: unit learning rate must be positive and finite, got " +
             format_significant(unit_learning_rate));
+  check(std::isfinite(identity_recurrence) && identity_recurrence >= 0,
+        "mnist sequences: identity recurrence must be >= 0 and finite, got " +
+            format_significant(identity_recurrence));
+  check(std::isfinite(cell_sparsity) && cell_sparsity >= 0,
+        "mnist sequences: cell sparsity must be >= 0 and finite, got " +
+            format_significant(cell_sparsity));
   check(features >= 1 && features <= kMaxFeatures, "mnist sequences: features must be in [1, " +
                                                        std::to_string(kMaxFeatures) + "], got " +
                                                        std::to_string(features));
@@ -295,7 +303,8 @@ MnistSequenceModelOptions model_options(const MnistSequenceConfig& config,
                                         const std::string& core) {
   return MnistSequenceModelOptions(core, config.task)
       .features(config.features)
-      .hidden_size(is_baseline_core(core) ? config.baseline_hidden : 0);
+      .hidden_size(is_baseline_core(core) ? config.baseline_hidden : 0)
+      .identity_recurrence(is_baseline_core(core) ? 0.0 : config.identity_recurrence);
 }
 
 // Adam with two groups: the arithmetic units' parameters at unit_learning_rate, the rest (CNN,
@@ -316,6 +325,12 @@ torch::optim::Adam make_adam(MnistSequenceModelImpl& model, const MnistSequenceC
                         std::make_unique<torch::optim::AdamOptions>(config.unit_learning_rate));
   }
   return torch::optim::Adam(groups, torch::optim::AdamOptions(config.learning_rate));
+}
+
+// The cell weight of a unit core (recurrent_cell_weight); undefined for other cores.
+torch::Tensor cell_weight_of(MnistSequenceModelImpl& model) {
+  return model.core->is_unit_core() ? recurrent_cell_weight(model.core->cell->unit())
+                                    : torch::Tensor();
 }
 
 MnistSequenceLengthResult evaluate_length(MnistSequenceModelImpl& model,
@@ -362,7 +377,11 @@ MnistSequenceCoreResult train_core(const MnistSequenceConfig& config, const std:
     const auto batch = sampler.batch(step - 1, config.batch_size);
     const auto output = model(data::gather_sequence_images(pools.split.train, batch.indices));
     const auto mse = torch::mse_loss(output, targets_of(batch, config.task));
-    const auto loss = mse + model->scheduled_regularization_loss(step, schedules);
+    auto loss = mse + model->scheduled_regularization_loss(step, schedules);
+    if (config.cell_sparsity > 0) {
+      if (const auto weight = cell_weight_of(*model); weight.defined())
+        loss = loss + config.cell_sparsity * functional::nau_regularizer(weight);
+    }
     const double value = mse.item<double>();
     if (!std::isfinite(value) || !std::isfinite(loss.item<double>())) {
       result.diverged = true;
@@ -389,6 +408,14 @@ MnistSequenceCoreResult train_core(const MnistSequenceConfig& config, const std:
                                                 static_cast<double>(recent.size());
 
   torch::NoGradGuard no_grad;
+  if (const auto weight = cell_weight_of(*model); weight.defined()) {
+    const auto block = weight.slice(1, config.features);  // the weights that read h_{t-1}
+    const auto diagonal = block.diagonal();
+    result.recurrence_diagonal_min = diagonal.min().item<double>();
+    result.recurrence_diagonal_max = diagonal.max().item<double>();
+    result.recurrence_off_diagonal_max =
+        block.numel() > 1 ? (block - torch::diag(diagonal)).abs().max().item<double>() : 0.0;
+  }
   model->eval();
   const auto& images = pools.split.test.images;
   std::vector<torch::Tensor> chunks;
@@ -495,6 +522,8 @@ nlohmann::json config_json(const MnistSequenceConfig& config) {
           {"learning_rate", config.learning_rate},
           {"unit_learning_rate", config.unit_learning_rate},
           {"features", config.features},
+          {"identity_recurrence", config.identity_recurrence},
+          {"cell_sparsity", config.cell_sparsity},
           {"baseline_hidden", config.baseline_hidden},
           {"test_fraction", config.test_fraction},
           {"seed", config.seed}};
@@ -541,6 +570,11 @@ ExperimentReport run_task_experiment(MnistSequenceTask task, const ExperimentOpt
                                {"train_images", result.train_images},
                                {"test_images", result.test_images}}},
                              {"config", config_json(config)}};
+    if (std::isfinite(core.recurrence_diagonal_min)) {
+      record["recurrence"] = {{"diagonal_min", core.recurrence_diagonal_min},
+                              {"diagonal_max", core.recurrence_diagonal_max},
+                              {"off_diagonal_max", core.recurrence_off_diagonal_max}};
+    }
     records += record.dump();
     records += "\n";
   }

@@ -4,10 +4,14 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "nalu/error.h"
 #include "nalu/strings.h"
+#include "nalu/units/nac.h"
+#include "nalu/units/nalu.h"
+#include "nalu/units/nau.h"
 #include "nalu/units/registry.h"
 
 namespace nalu {
@@ -46,6 +50,40 @@ void RecurrentCellImpl::reset() {
                     options.hidden_size(), options.settings());
   // Register through an aliasing pointer, as Stack does: the unit is interface and module.
   register_module("unit", std::shared_ptr<torch::nn::Module>(unit_, &unit_->as_module()));
+  const double v = options.identity_recurrence();
+  check(std::isfinite(v) && v >= 0,
+        "recurrent cell: identity recurrence must be >= 0 and finite, got " + std::to_string(v));
+  if (v == 0)
+    return;
+  torch::NoGradGuard no_grad;
+  const int64_t inputs = options.input_size();
+  auto set_identity = [&](torch::Tensor& parameter, double diagonal) {
+    auto block = parameter.slice(1, inputs);  // [hidden, hidden]: the weights that read h_{t-1}
+    block.zero_();
+    block.diagonal().fill_(diagonal);
+  };
+  if (auto* nac = dynamic_cast<NACImpl*>(unit_.get())) {
+    set_identity(nac->w_hat, v);
+    set_identity(nac->m_hat, v);
+  } else if (auto* nalu_unit = dynamic_cast<NALUImpl*>(unit_.get())) {
+    set_identity(nalu_unit->w_hat, v);
+    set_identity(nalu_unit->m_hat, v);
+  } else if (auto* nau_unit = dynamic_cast<NAUImpl*>(unit_.get())) {
+    set_identity(nau_unit->weight, 1.0);
+  } else {
+    throw Error("recurrent cell: identity recurrence is for nac, nalu and nau cells, not '" +
+                options.unit() + "'");
+  }
+}
+
+torch::Tensor recurrent_cell_weight(const ArithmeticUnit& unit) {
+  if (const auto* nac = dynamic_cast<const NACImpl*>(&unit))
+    return nac->weight();
+  if (const auto* nalu_unit = dynamic_cast<const NALUImpl*>(&unit))
+    return nalu_unit->additive_weight();
+  if (const auto* nau_unit = dynamic_cast<const NAUImpl*>(&unit))
+    return nau_unit->weight;
+  return {};
 }
 
 void RecurrentCellImpl::pretty_print(std::ostream& stream) const {
@@ -117,6 +155,8 @@ void SequenceCoreImpl::reset() {
         "sequence core: input size must be positive, got " + std::to_string(o.input_size()));
   check(o.hidden_size() > 0,
         "sequence core: hidden size must be positive, got " + std::to_string(o.hidden_size()));
+  check(o.identity_recurrence() == 0 || is_registry_unit(o.core()),
+        "sequence core: identity recurrence is for unit cores, not '" + o.core() + "'");
   cell = nullptr;
   lstm = nullptr;
   gru = nullptr;
@@ -124,7 +164,8 @@ void SequenceCoreImpl::reset() {
   if (is_registry_unit(o.core())) {
     cell = register_module(
         "cell", RecurrentCell(RecurrentCellOptions(o.core(), o.input_size(), o.hidden_size())
-                                  .settings(o.settings())));
+                                  .settings(o.settings())
+                                  .identity_recurrence(o.identity_recurrence())));
   } else if (o.core() == "lstm") {
     lstm = register_module(
         "lstm",

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/units/nac.h"
 #include "test_util.h"
@@ -47,6 +49,47 @@ TEST(RecurrentCell, RejectsWrongShapes) {
                     "recurrent cell: expected a sequence [batch, steps, 3]");
   EXPECT_THROW_WITH(RecurrentCell("lstm", 3, 2), "unknown unit 'lstm'");
   EXPECT_THROW_WITH(RecurrentCell("nac", 3, 0), "recurrent cell: hidden size must be positive");
+}
+
+// identity_recurrence: the block that reads h_{t-1} starts as the identity (exactly 0 off its
+// diagonal), the block that reads x_t keeps the unit's own start, and the cell then carries its
+// state unchanged when the input block's contribution is zero.
+TEST(RecurrentCell, IdentityRecurrenceStartsAsAnAccumulator) {
+  torch::manual_seed(4);
+  const double v = 5.0;
+  const double diagonal = std::tanh(v) / (1.0 + std::exp(-v));
+  for (const std::string unit : {"nac", "nalu", "nau"}) {
+    SCOPED_TRACE(unit);
+    RecurrentCell cell(RecurrentCellOptions(unit, 4, 3).identity_recurrence(v));
+    const auto weight = recurrent_cell_weight(cell->unit());
+    ASSERT_TRUE(weight.defined());
+    ASSERT_EQ(weight.sizes(), (std::vector<int64_t>{3, 7}));
+    const auto block = weight.slice(1, 4).detach();
+    const double expected = unit == "nau" ? 1.0 : diagonal;
+    EXPECT_TRUE(torch::allclose(block.diagonal(), torch::full({3}, expected), 0, 1e-6));
+    EXPECT_EQ((block - torch::diag(block.diagonal())).abs().max().item<double>(), 0.0);
+    EXPECT_GT(weight.slice(1, 0, 4).abs().max().item<double>(), 0.0);  // the input block is random
+  }
+  // A NAC accumulator: h_t = W_x x_t + d * h_{t-1}.
+  RecurrentCell cell(RecurrentCellOptions("nac", 2, 2).identity_recurrence(v));
+  const auto h = torch::tensor({{3.0F, -2.0F}});
+  const auto next = cell(torch::zeros({1, 2}), h);
+  EXPECT_TRUE(torch::allclose(next, h * diagonal, 1e-6, 1e-6));
+}
+
+TEST(RecurrentCell, IdentityRecurrenceRefusesOtherUnitsAndBadValues) {
+  EXPECT_THROW_WITH(
+      RecurrentCell(RecurrentCellOptions("nmu", 3, 2).identity_recurrence(5)),
+      "recurrent cell: identity recurrence is for nac, nalu and nau cells, not 'nmu'");
+  EXPECT_THROW_WITH(RecurrentCell(RecurrentCellOptions("nac", 3, 2).identity_recurrence(-1)),
+                    "recurrent cell: identity recurrence must be >= 0");
+  EXPECT_THROW_WITH(SequenceCore(SequenceCoreOptions("lstm", 3, 2).identity_recurrence(5)),
+                    "sequence core: identity recurrence is for unit cores, not 'lstm'");
+  EXPECT_FALSE(recurrent_cell_weight(RecurrentCell("nmu", 3, 2)->unit()).defined());
+  // A unit core passes the setting to its cell.
+  SequenceCore core(SequenceCoreOptions("nac", 3, 2).identity_recurrence(5));
+  const auto block = recurrent_cell_weight(core->cell->unit()).slice(1, 3).detach();
+  EXPECT_EQ((block - torch::diag(block.diagonal())).abs().max().item<double>(), 0.0);
 }
 
 // d(sum(h_t * R))/d(parameters, x_t, h_{t-1}) against central differences, in double.

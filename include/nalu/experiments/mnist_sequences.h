@@ -12,6 +12,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,9 @@ struct MnistSequenceModelOptions {
   TORCH_ARG(std::string, readout);
   /// Passed to make_unit for the core's cell and the readout.
   TORCH_ARG(UnitSettings, settings);
+  /// RecurrentCellOptions::identity_recurrence of a unit core (ignored by LSTM / GRU / RNN
+  /// cores).
+  TORCH_ARG(double, identity_recurrence) = 0.0;
 };
 
 /// CNN -> SequenceCore -> readout on the last state, times mnist_sequence_output_scale():
@@ -143,10 +147,21 @@ struct MnistSequenceConfig {
   int64_t steps = 10'000;                               // Adam steps per core
   int64_t batch_size = 50;                              // sequences per step
   double learning_rate = 3e-3;                          // Adam, every parameter but the units'
-  /// Adam learning rate of the arithmetic units' parameters (the NAC / NALU cell and readout):
-  /// their weights saturate tanh and sigmoid only when they grow large.
+  /// Adam learning rate of the arithmetic units' parameters (the NAC / NALU cell and readout).
+  /// paper() and quick() set it per task: 0.1 for addition, whose single state must reach a
+  /// weight near 1 on each digit feature; 3e-3 for counting, where steps of 0.1 shook the ten
+  /// states' recurrent block away from the identity it starts as.
   double unit_learning_rate = 0.1;
   int64_t features = 10;  // CNN outputs per image
+  /// Unit cores' cells start as accumulators (RecurrentCellOptions::identity_recurrence):
+  /// trained from the units' random start, the NAC's recurrent block did not become the
+  /// identity and its counts grew without bound at length 100. 0: the units' own start.
+  double identity_recurrence = 5.0;
+  /// Weight of NAU's regulariser mean(min(|W|, 1 - |W|)) on a unit core's cell weights
+  /// (recurrent_cell_weight), added to the loss at every step: it pulls the recurrent diagonal
+  /// to 1 and the rest of the block to 0, where errors would otherwise compound over long
+  /// sequences. 0: none. (An NAU cell has its own regulariser as well.)
+  double cell_sparsity = 1.0;
   /// LSTM / GRU / RNN hidden size (unit cores keep one state per output).
   int64_t baseline_hidden = kMnistSequenceBaselineHidden;
   /// Share of the digits held out for the test sequences (when the directory holds the npm
@@ -190,6 +205,12 @@ struct MnistSequenceCoreResult {
   int64_t steps_run = 0;
   /// Mean squared error of the last 100 training batches.
   double final_train_mse = 0.0;
+  /// A NAC / NALU / NAU core's trained recurrent block (the cell weights that read h_{t-1}):
+  /// the smallest and largest diagonal weight and the largest |off-diagonal| one. A count kept
+  /// over T steps scales by about diagonal^T; NaN for LSTM / GRU / RNN cores.
+  double recurrence_diagonal_min = std::numeric_limits<double>::quiet_NaN();
+  double recurrence_diagonal_max = std::numeric_limits<double>::quiet_NaN();
+  double recurrence_off_diagonal_max = std::numeric_limits<double>::quiet_NaN();
   std::vector<MnistSequenceLengthResult> lengths;  // in config.test_lengths order
   double seconds = 0.0;
 };

@@ -36,7 +36,19 @@ struct RecurrentCellOptions {
   TORCH_ARG(int64_t, hidden_size);
   /// Passed to make_unit.
   TORCH_ARG(UnitSettings, settings);
+  /// 0: the unit's own initialisation. v > 0: the recurrent block (the weights that read
+  /// h_{t-1}) starts as the identity, so the cell starts as an accumulator
+  /// h_t = W_x x_t + h_{t-1}: a NAC or NALU cell gets W_hat = M_hat = v on that block's diagonal
+  /// and 0 off it (weights tanh(v) sigmoid(v) on the diagonal, exactly 0 elsewhere), an NAU cell
+  /// W = I there. Other units throw nalu::Error. Learning the identity from a random start
+  /// through a few time steps is slow, and any error in it grows or fades with the length.
+  TORCH_ARG(double, identity_recurrence) = 0.0;
 };
+
+/// The additive weight [out, in] of a NAC, NALU or NAU used as a recurrent cell (W, the NAC's
+/// tanh(W_hat) sigmoid(M_hat), the NALU's additive path); undefined for other units.
+/// Differentiable: a regulariser can use it.
+torch::Tensor recurrent_cell_weight(const ArithmeticUnit& unit);
 
 // ---- functional -------------------------------------------------------------------------------
 
@@ -110,6 +122,9 @@ struct SequenceCoreOptions {
   TORCH_ARG(int64_t, hidden_size);
   /// Passed to make_unit for a unit core.
   TORCH_ARG(UnitSettings, settings);
+  /// RecurrentCellOptions::identity_recurrence of a unit core; must stay 0 for an LSTM / GRU /
+  /// RNN core.
+  TORCH_ARG(double, identity_recurrence) = 0.0;
 };
 
 /// The recurrent part of a sequence model, chosen by name: x:[B,T,I] -> states [B,T,H] from
