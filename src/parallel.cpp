@@ -19,8 +19,7 @@ void run_parallel(int64_t count, int64_t jobs, const std::function<void(int64_t)
     return;
   const int64_t threads = std::min(jobs, count);
   const int previous_threads = torch::get_num_threads();
-  if (threads > 1)
-    torch::set_num_threads(1);
+  torch::set_num_threads(1);
 
   std::atomic<int64_t> next{0};
   std::mutex lock;
@@ -46,8 +45,7 @@ void run_parallel(int64_t count, int64_t jobs, const std::function<void(int64_t)
   worker();
   for (auto& thread : pool)
     thread.join();
-  if (threads > 1)
-    torch::set_num_threads(previous_threads);
+  torch::set_num_threads(previous_threads);
   if (failure)
     std::rethrow_exception(failure);
 }

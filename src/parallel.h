@@ -7,10 +7,12 @@
 namespace nalu::detail {
 
 /// Calls work(i) for every i in [0, count) on min(jobs, count) threads, then done(i), under one
-/// lock and in the order the items finish. While several threads run, LibTorch's own thread
-/// pool is set to one thread: each item is a small model, so parallelism comes from running
-/// items side by side. The first exception (from work or done) stops handing out items and is
-/// rethrown once every thread has finished.
+/// lock and in the order the items finish. LibTorch's own thread pool is set to one thread for
+/// the duration, however many jobs run: each item is a small model, so parallelism comes from
+/// running items side by side, and an item's floating-point results do not depend on `jobs`
+/// (with two intra-op threads a reduction can sum in another order, and a long training run
+/// amplifies that last-bit difference). The first exception (from work or done) stops handing out
+/// items and is rethrown once every thread has finished.
 void run_parallel(int64_t count, int64_t jobs, const std::function<void(int64_t)>& work,
                   const std::function<void(int64_t)>& done);
 
