@@ -151,8 +151,10 @@ void MnistSequenceModelImpl::reset() {
   const int64_t hidden = hidden_size();
   cnn = register_module("cnn", make_mnist_sequence_cnn(o.features()));
   core = register_module(
-      "core",
-      SequenceCore(SequenceCoreOptions(o.core(), o.features(), hidden).settings(o.settings())));
+      "core", SequenceCore(SequenceCoreOptions(o.core(), o.features(), hidden)
+                               .settings(o.settings())
+                               .identity_recurrence(
+                                   is_baseline_core(o.core()) ? 0.0 : o.identity_recurrence())));
   if (readout_name() == "none") {
     check(hidden == outputs(), "mnist sequence model: readout 'none' needs a hidden size of " +
                                    std::to_string(outputs()) + ", got " + std::to_string(hidden));

@@ -77,6 +77,27 @@ TEST(MnistSequenceModel, GradientsReachTheCnnCoreAndReadout) {
   }
 }
 
+// identity_recurrence reaches a unit core's cell and is ignored by an LSTM core.
+TEST(MnistSequenceModel, IdentityRecurrenceReachesTheCell) {
+  for (const double v : {0.0, 5.0}) {
+    SCOPED_TRACE(v);
+    MnistSequenceModel model(MnistSequenceModelOptions("nac", MnistSequenceTask::kCount)
+                                 .features(6)
+                                 .identity_recurrence(v));
+    const auto block = recurrent_cell_weight(model->core->cell->unit()).slice(1, 6).detach();
+    const double off_diagonal = (block - torch::diag(block.diagonal())).abs().max().item<double>();
+    if (v > 0) {
+      EXPECT_EQ(off_diagonal, 0.0);
+      EXPECT_GT(block.diagonal().min().item<double>(), 0.99);
+    } else {
+      EXPECT_GT(off_diagonal, 0.0);  // the unit's random start
+    }
+  }
+  MnistSequenceModel lstm(
+      MnistSequenceModelOptions("lstm", MnistSequenceTask::kCount).identity_recurrence(5.0));
+  EXPECT_TRUE(lstm->units().empty());
+}
+
 TEST(MnistSequenceModel, ReadoutNoneNeedsOneStatePerOutput) {
   EXPECT_TRUE(contains(message_of<Error>([] {
                          MnistSequenceModel(
