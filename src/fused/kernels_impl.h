@@ -39,6 +39,31 @@ inline Vec load(const float* p) {
 inline void store(float* p, Vec v) {
   __builtin_memcpy(p, &v, sizeof(v));
 }
+// The first n (0 < n < kWidth) floats at p, zeros after them; and their store back. With AVX2
+// these are masked loads and stores (one instruction each) and never touch memory past p + n, so
+// a row whose length is not a multiple of kWidth ends in one more vector step, not a scalar loop.
+#if NALU_KERNEL_WIDTH == 8
+inline __m256i tail_mask(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline Vec load_partial(const float* p, int n) {
+  return reinterpret_cast<Vec>(_mm256_maskload_ps(p, tail_mask(n)));
+}
+inline void store_partial(float* p, Vec v, int n) {
+  _mm256_maskstore_ps(p, tail_mask(n), reinterpret_cast<__m256>(v));
+}
+#else
+inline Vec load_partial(const float* p, int n) {
+  Vec v = {};
+  for (int k = 0; k < n; ++k)
+    v[k] = p[k];
+  return v;
+}
+inline void store_partial(float* p, Vec v, int n) {
+  for (int k = 0; k < n; ++k)
+    p[k] = v[k];
+}
+#endif
 inline float horizontal_sum(Vec v) {
   // Fold halves together (a few vector adds) before the last scalar adds.
   typedef float Half __attribute__((vector_size(kWidth * sizeof(float) / 2)));
@@ -103,18 +128,38 @@ inline void dot_block_4x2(int I, int O, const float* __restrict x, const float* 
     a30 += u3 * v0;
     a31 += u3 * v1;
   }
-  float s[8] = {horizontal_sum(a00), horizontal_sum(a01), horizontal_sum(a10), horizontal_sum(a11),
-                horizontal_sum(a20), horizontal_sum(a21), horizontal_sum(a30), horizontal_sum(a31)};
-  for (; i < I; ++i) {
-    s[0] += x0[i] * w0[i];
-    s[1] += x0[i] * w1[i];
-    s[2] += x1[i] * w0[i];
-    s[3] += x1[i] * w1[i];
-    s[4] += x2[i] * w0[i];
-    s[5] += x2[i] * w1[i];
-    s[6] += x3[i] * w0[i];
-    s[7] += x3[i] * w1[i];
+  if (const int rest = I - i; rest > 0) {
+    const Vec v0 = load_partial(w0 + i, rest), v1 = load_partial(w1 + i, rest);
+    const Vec u0 = load_partial(x0 + i, rest), u1 = load_partial(x1 + i, rest),
+              u2 = load_partial(x2 + i, rest), u3 = load_partial(x3 + i, rest);
+    a00 += u0 * v0;
+    a01 += u0 * v1;
+    a10 += u1 * v0;
+    a11 += u1 * v1;
+    a20 += u2 * v0;
+    a21 += u2 * v1;
+    a30 += u3 * v0;
+    a31 += u3 * v1;
   }
+#if NALU_KERNEL_WIDTH == 8
+  // The eight horizontal sums at once, by a tree of pairwise adds: s = [a00, a01, a10, ..., a31].
+  const auto m = [](Vec v) { return reinterpret_cast<__m256>(v); };
+  const __m256 t0 = _mm256_hadd_ps(m(a00), m(a01)), t1 = _mm256_hadd_ps(m(a10), m(a11));
+  const __m256 t2 = _mm256_hadd_ps(m(a20), m(a21)), t3 = _mm256_hadd_ps(m(a30), m(a31));
+  const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+  const __m256 sums =
+      _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+  if (O == 2) {  // the four rows' two outputs are adjacent
+    _mm256_storeu_ps(y, sums);
+    return;
+  }
+  float s[8];
+  _mm256_storeu_ps(s, sums);
+#else
+  const float s[8] = {horizontal_sum(a00), horizontal_sum(a01), horizontal_sum(a10),
+                      horizontal_sum(a11), horizontal_sum(a20), horizontal_sum(a21),
+                      horizontal_sum(a30), horizontal_sum(a31)};
+#endif
   for (int r = 0; r < 4; ++r) {
     y[static_cast<int64_t>(r) * O] = s[2 * r];
     y[static_cast<int64_t>(r) * O + 1] = s[2 * r + 1];
@@ -199,6 +244,23 @@ inline void outer_block_2x4(int B, int O, int I, const float* __restrict dy,
   store(r1 + 3 * kWidth, load(r1 + 3 * kWidth) + a13);
 }
 
+// outer_block<J, 1> for the last rest (< kWidth) columns of dw.
+template <int J>
+inline void outer_block_partial(int B, int O, int I, const float* __restrict dy,
+                                const float* __restrict x, float* __restrict dw, int j0, int i0,
+                                int rest) {
+  Vec acc[J] = {};
+  for (int b = 0; b < B; ++b) {
+    const Vec xv = load_partial(x + static_cast<int64_t>(b) * I + i0, rest);
+    for (int j = 0; j < J; ++j)
+      acc[j] += dy[static_cast<int64_t>(b) * O + j0 + j] * xv;
+  }
+  for (int j = 0; j < J; ++j) {
+    float* row = dw + static_cast<int64_t>(j0 + j) * I + i0;
+    store_partial(row, load_partial(row, rest) + acc[j], rest);
+  }
+}
+
 void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float* __restrict x,
                    float* __restrict dw) {
   constexpr int kChunk = 4 * kWidth;  // 4 vectors x 2 outputs = 8 accumulators
@@ -209,16 +271,8 @@ void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float*
       outer_block_2x4(B, O, I, dy, x, dw, j, i);
     for (; i + kWidth <= I; i += kWidth)
       outer_block<2, 1>(B, O, I, dy, x, dw, j, i);
-    for (; i < I; ++i) {
-      float s0 = 0.0f, s1 = 0.0f;
-      for (int b = 0; b < B; ++b) {
-        const float xi = x[static_cast<int64_t>(b) * I + i];
-        s0 += dy[static_cast<int64_t>(b) * O + j] * xi;
-        s1 += dy[static_cast<int64_t>(b) * O + j + 1] * xi;
-      }
-      dw[static_cast<int64_t>(j) * I + i] += s0;
-      dw[static_cast<int64_t>(j + 1) * I + i] += s1;
-    }
+    if (const int rest = I - i; rest > 0)
+      outer_block_partial<2>(B, O, I, dy, x, dw, j, i, rest);
   }
   for (; j < O; ++j) {
     int i = 0;
@@ -226,12 +280,8 @@ void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float*
       outer_block<1, 4>(B, O, I, dy, x, dw, j, i);
     for (; i + kWidth <= I; i += kWidth)
       outer_block<1, 1>(B, O, I, dy, x, dw, j, i);
-    for (; i < I; ++i) {
-      float s = 0.0f;
-      for (int b = 0; b < B; ++b)
-        s += dy[static_cast<int64_t>(b) * O + j] * x[static_cast<int64_t>(b) * I + i];
-      dw[static_cast<int64_t>(j) * I + i] += s;
-    }
+    if (const int rest = I - i; rest > 0)
+      outer_block_partial<1>(B, O, I, dy, x, dw, j, i, rest);
   }
 }
 
@@ -274,6 +324,9 @@ void uniform(uint32_t k1, uint32_t k2, uint32_t first, int n, const UniformMap& 
              float* __restrict out) {
   // The signed 32-bit hash h converts to float (rounding to 24 bits) and maps affinely:
   // u = h / 2^32 + 1/2 lies in [0, 1], and the clamp keeps the top at high_last.
+  // mix32(c, k1, k2) begins with c + k1: adding k1 to the first counter once saves an add per
+  // value (unsigned arithmetic wraps the same way either way).
+  const uint32_t base = first + k1;
   const float scale = map.length * (1.0f / 4294967296.0f);
   const float length = map.length;
   if (map.count == 1) {
@@ -281,7 +334,7 @@ void uniform(uint32_t k1, uint32_t k2, uint32_t first, int n, const UniformMap& 
     const float high = map.high_last;
 #pragma omp simd
     for (int c = 0; c < n; ++c) {
-      const auto h = static_cast<int32_t>(mix32(first + static_cast<uint32_t>(c), k1, k2));
+      const auto h = static_cast<int32_t>(mix32(base + static_cast<uint32_t>(c), 0, k2));
       float value = static_cast<float>(h) * scale + offset;
       value = value < high ? value : high;
       out[c] = map.integers ? std::floor(value) : value;
@@ -291,7 +344,7 @@ void uniform(uint32_t k1, uint32_t k2, uint32_t first, int n, const UniformMap& 
   const float half = 0.5f * length;
 #pragma omp simd
   for (int c = 0; c < n; ++c) {
-    const auto h = static_cast<int32_t>(mix32(first + static_cast<uint32_t>(c), k1, k2));
+    const auto h = static_cast<int32_t>(mix32(base + static_cast<uint32_t>(c), 0, k2));
     const float position = static_cast<float>(h) * scale + half;
     float value = map.low[0] + position;
     for (int k = 1; k < map.count; ++k)
@@ -317,18 +370,16 @@ void row_sums(int B, int I, const float* __restrict x, int begin, int end, float
       a2 += load(x2 + i);
       a3 += load(x3 + i);
     }
-    float s0 = horizontal_sum(a0), s1 = horizontal_sum(a1), s2 = horizontal_sum(a2),
-          s3 = horizontal_sum(a3);
-    for (; i < end; ++i) {
-      s0 += x0[i];
-      s1 += x1[i];
-      s2 += x2[i];
-      s3 += x3[i];
+    if (const int rest = end - i; rest > 0) {
+      a0 += load_partial(x0 + i, rest);
+      a1 += load_partial(x1 + i, rest);
+      a2 += load_partial(x2 + i, rest);
+      a3 += load_partial(x3 + i, rest);
     }
-    out[b] = s0;
-    out[b + 1] = s1;
-    out[b + 2] = s2;
-    out[b + 3] = s3;
+    out[b] = horizontal_sum(a0);
+    out[b + 1] = horizontal_sum(a1);
+    out[b + 2] = horizontal_sum(a2);
+    out[b + 3] = horizontal_sum(a3);
   }
   for (; b < B; ++b) {
     const float* xb = x + static_cast<int64_t>(b) * I;

@@ -29,23 +29,19 @@ class NAU final : public Layer {
   double regularize(const float* w, double scale, float* grads) override {
     const int n = in_ * out_;
     const float step = static_cast<float>(scale / n);
-    double total = 0.0;
+    // Four partial sums, so that the additions do not wait on one another.
+    double totals[4] = {0.0, 0.0, 0.0, 0.0};
     for (int k = 0; k < n; ++k) {
       const float magnitude = std::fabs(w[k]);
+      const float other = 1.0f - magnitude;
       const float sign = w[k] > 0.0f ? 1.0f : (w[k] < 0.0f ? -1.0f : 0.0f);
       // d min(|w|, 1 - |w|) / dw: sign(w) below 0.5, -sign(w) above.
       // At the tie |w| = 0.5, LibTorch splits the gradient between the two sides: 0.
-      if (magnitude == 1.0f - magnitude) {
-        total += magnitude;
-      } else if (magnitude < 1.0f - magnitude) {
-        total += magnitude;
-        grads[k] += step * sign;
-      } else {
-        total += 1.0f - magnitude;
-        grads[k] -= step * sign;
-      }
+      const float side = magnitude < other ? 1.0f : (magnitude > other ? -1.0f : 0.0f);
+      totals[k & 3] += magnitude <= other ? magnitude : other;
+      grads[k] += step * (sign * side);
     }
-    return scale * total / n;
+    return scale * ((totals[0] + totals[1]) + (totals[2] + totals[3])) / n;
   }
   void project(float* w) override {
     for (int k = 0; k < in_ * out_; ++k)
@@ -62,6 +58,15 @@ class NMU final : public Layer {
     return {static_cast<int64_t>(out_) * in_};
   }
   void forward(int B, const float* w, const float* x, float* y) override {
+    if (in_ == 2) {  // the field's task (hidden size 2): a loop over rows the compiler vectorises
+      for (int j = 0; j < out_; ++j) {
+        const float w0 = w[2 * j], w1 = w[2 * j + 1];
+        for (int b = 0; b < B; ++b)
+          y[static_cast<int64_t>(b) * out_ + j] =
+              (w0 * x[2 * b] + 1.0f - w0) * (w1 * x[2 * b + 1] + 1.0f - w1);
+      }
+      return;
+    }
     for (int b = 0; b < B; ++b) {
       const float* xb = x + static_cast<int64_t>(b) * in_;
       for (int j = 0; j < out_; ++j) {
@@ -77,6 +82,10 @@ class NMU final : public Layer {
                 float* dx) override {
     if (dx != nullptr)
       std::fill(dx, dx + static_cast<int64_t>(B) * in_, 0.0f);
+    if (in_ == 2) {
+      backward_two_inputs(B, w, x, dy, grads, dx);
+      return;
+    }
     for (int b = 0; b < B; ++b) {
       const float* xb = x + static_cast<int64_t>(b) * in_;
       for (int j = 0; j < out_; ++j) {
@@ -122,6 +131,30 @@ class NMU final : public Layer {
   }
 
  private:
+  // backward() for two inputs: the product of the other factors is the one other factor, so the
+  // prefix and suffix products reduce to it; the same values, summed over rows in the same order.
+  void backward_two_inputs(int B, const float* w, const float* x, const float* dy, float* grads,
+                           float* dx) const {
+    for (int j = 0; j < out_; ++j) {
+      const float w0 = w[2 * j], w1 = w[2 * j + 1];
+      float g0 = grads[2 * j], g1 = grads[2 * j + 1];
+      for (int b = 0; b < B; ++b) {
+        const float x0 = x[2 * b], x1 = x[2 * b + 1];
+        const float d = dy[static_cast<int64_t>(b) * out_ + j];
+        const float others1 = d * (w0 * x0 + 1.0f - w0);  // for input 1: factor 0
+        const float others0 = d * (w1 * x1 + 1.0f - w1);  // for input 0: factor 1
+        g1 += others1 * (x1 - 1.0f);
+        g0 += others0 * (x0 - 1.0f);
+        if (dx != nullptr) {
+          dx[2 * b] += others0 * w0;
+          dx[2 * b + 1] += others1 * w1;
+        }
+      }
+      grads[2 * j] = g0;
+      grads[2 * j + 1] = g1;
+    }
+  }
+
   std::vector<float> prefix_;
 };
 
