@@ -10,17 +10,35 @@ const Table& table();
 namespace avx2 {
 const Table& table();
 }
+namespace avx512 {
+const Table& table();
+}
 #endif
 
 const Table& generic() {
   return baseline::table();
 }
 
+const Table* avx2_only() {
+#if defined(NALU_HAVE_AVX2_KERNELS)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return &avx2::table();
+#endif
+  return nullptr;
+}
+
 const Table& table() {
 #if defined(NALU_HAVE_AVX2_KERNELS)
-  static const Table& chosen = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-                                   ? avx2::table()
-                                   : baseline::table();
+  static const Table chosen = [] {
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+      return baseline::table();
+    Table best = avx2::table();
+    if (__builtin_cpu_supports("avx512f")) {
+      best.name = "avx2+fma, avx512f uniform";
+      best.uniform = avx512::table().uniform;
+    }
+    return best;
+  }();
   return chosen;
 #else
   return baseline::table();

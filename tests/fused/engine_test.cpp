@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <vector>
 
@@ -114,6 +115,36 @@ TEST(FusedKernels, PortableAndVectorisedCopiesAgree) {
   EXPECT_TRUE(close_to(a[3], torch::log(x.abs() + 1e-7).flatten(), 1e-5, 1e-6));
   for (size_t k = 0; k < a.size(); ++k)
     EXPECT_TRUE(close_to(a[k], b[k], 1e-4, 1e-5)) << "kernel output " << k;
+}
+
+// On CPUs with AVX-512F the running table's uniform() is a copy compiled for it: its values must
+// be the AVX2 copy's bit for bit (one map per code path: one range, several ranges, integers),
+// or a run's batches would depend on the machine.
+TEST(FusedKernels, UniformIsTheSameStreamOnEveryVectorWidth) {
+  const fused::kernels::Table* avx2 = fused::kernels::avx2_only();
+  const auto& best = fused::kernels::table();
+  if (avx2 == nullptr || best.uniform == avx2->uniform)
+    GTEST_SKIP() << "running kernels: " << best.name << " (no second copy of uniform to compare)";
+  std::vector<fused::kernels::UniformMap> maps(3);
+  maps[0].count = 1;
+  maps[0].low[0] = -3.0f;
+  maps[0].length = 5.0f;
+  maps[0].high_last = std::nextafter(2.0f, 0.0f);
+  maps[1].count = 2;  // [-2, -1) and [1, 2): length 2, the second range starting at position 1
+  maps[1].low[0] = -2.0f;
+  maps[1].low[1] = 1.0f;
+  maps[1].offset[1] = 1.0f;
+  maps[1].length = 2.0f;
+  maps[1].high_last = std::nextafter(2.0f, 0.0f);
+  maps[2] = maps[0];
+  maps[2].integers = true;
+  const int n = 1000 + 13;  // a remainder for every vector width
+  for (size_t m = 0; m < maps.size(); ++m) {
+    std::vector<float> a(n), b(n);
+    best.uniform(0x9e3779b9U, 77, 4294967000U, n, maps[m], a.data());  // the counter wraps
+    avx2->uniform(0x9e3779b9U, 77, 4294967000U, n, maps[m], b.data());
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(float)), 0) << "map " << m;
+  }
 }
 
 RunConfig small_config(const std::string& units, Operation op, const std::string& engine) {
