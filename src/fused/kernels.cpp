@@ -28,21 +28,20 @@ const Table* avx2_only() {
 }
 
 const Table& table() {
-#if defined(NALU_HAVE_AVX2_KERNELS)
   static const Table chosen = [] {
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    const Table* avx2 = avx2_only();
+    if (avx2 == nullptr)
       return baseline::table();
-    Table best = avx2::table();
+    Table best = *avx2;
+#if defined(NALU_HAVE_AVX2_KERNELS)
     if (__builtin_cpu_supports("avx512f")) {
       best.name = "avx2+fma, avx512f uniform";
       best.uniform = avx512::table().uniform;
     }
+#endif
     return best;
   }();
   return chosen;
-#else
-  return baseline::table();
-#endif
 }
 
 }  // namespace nalu::fused::kernels

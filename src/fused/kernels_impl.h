@@ -115,32 +115,25 @@ inline void dot_block_4x2(int I, int O, const float* __restrict x, const float* 
   const float* w0 = w;
   const float* w1 = w + I;
   Vec a00 = {}, a01 = {}, a10 = {}, a11 = {}, a20 = {}, a21 = {}, a30 = {}, a31 = {};
+  // One block of columns into the eight accumulators; `get(p)` loads the block's floats of row p
+  // (kWidth of them, or the last I mod kWidth with zeros after them).
+  const auto step = [&](auto get) {
+    const Vec v0 = get(w0), v1 = get(w1);
+    const Vec u0 = get(x0), u1 = get(x1), u2 = get(x2), u3 = get(x3);
+    a00 += u0 * v0;
+    a01 += u0 * v1;
+    a10 += u1 * v0;
+    a11 += u1 * v1;
+    a20 += u2 * v0;
+    a21 += u2 * v1;
+    a30 += u3 * v0;
+    a31 += u3 * v1;
+  };
   int i = 0;
-  for (; i + kWidth <= I; i += kWidth) {
-    const Vec v0 = load(w0 + i), v1 = load(w1 + i);
-    const Vec u0 = load(x0 + i), u1 = load(x1 + i), u2 = load(x2 + i), u3 = load(x3 + i);
-    a00 += u0 * v0;
-    a01 += u0 * v1;
-    a10 += u1 * v0;
-    a11 += u1 * v1;
-    a20 += u2 * v0;
-    a21 += u2 * v1;
-    a30 += u3 * v0;
-    a31 += u3 * v1;
-  }
-  if (const int rest = I - i; rest > 0) {
-    const Vec v0 = load_partial(w0 + i, rest), v1 = load_partial(w1 + i, rest);
-    const Vec u0 = load_partial(x0 + i, rest), u1 = load_partial(x1 + i, rest),
-              u2 = load_partial(x2 + i, rest), u3 = load_partial(x3 + i, rest);
-    a00 += u0 * v0;
-    a01 += u0 * v1;
-    a10 += u1 * v0;
-    a11 += u1 * v1;
-    a20 += u2 * v0;
-    a21 += u2 * v1;
-    a30 += u3 * v0;
-    a31 += u3 * v1;
-  }
+  for (; i + kWidth <= I; i += kWidth)
+    step([i](const float* p) { return load(p + i); });
+  if (const int rest = I - i; rest > 0)
+    step([i, rest](const float* p) { return load_partial(p + i, rest); });
 #if NALU_KERNEL_WIDTH == 8
   // The eight horizontal sums at once, by a tree of pairwise adds: s = [a00, a01, a10, ..., a31].
   const auto m = [](Vec v) { return reinterpret_cast<__m256>(v); };
