@@ -35,8 +35,9 @@ const Table& table() {
     Table best = *avx2;
 #if defined(NALU_HAVE_AVX2_KERNELS)
     if (__builtin_cpu_supports("avx512f")) {
-      best.name = "avx2+fma, avx512f uniform";
+      best.name = "avx2+fma, avx512f uniform and log";
       best.uniform = avx512::table().uniform;
+      best.log_abs_eps = avx512::table().log_abs_eps;
     }
 #endif
     return best;

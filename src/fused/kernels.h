@@ -33,7 +33,7 @@ inline uint32_t mix32(uint32_t c, uint32_t k1, uint32_t k2) {
 }
 
 struct Table {
-  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform" or "generic"
+  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform and log" or "generic"
   /// y[b,j] = sum_i x[b,i] w[j,i]
   void (*matmul_nt)(int B, int O, int I, const float* x, const float* w, float* y);
   /// dw[j,i] += sum_b dy[b,j] x[b,i]
@@ -54,8 +54,8 @@ struct Table {
 };
 
 /// The kernels for the running CPU: the AVX2+FMA copy when it has both, else the portable one;
-/// on CPUs with AVX-512F, uniform() comes from a copy compiled for it (the same values, twice
-/// as many per instruction).
+/// on CPUs with AVX-512F, uniform() and log_abs_eps() come from a copy compiled for it (the same
+/// values, twice as many per instruction).
 const Table& table();
 /// The portable kernels, whatever the CPU.
 const Table& generic();

@@ -147,6 +147,39 @@ TEST(FusedKernels, UniformIsTheSameStreamOnEveryVectorWidth) {
   }
 }
 
+// log_abs_eps may come from the AVX-512F copy (16 logs per call of SLEEF): its values must be the
+// AVX2 copy's bit for bit, on floats of every exponent and sign (a stride through all 2^32 bit
+// patterns) and on lengths that end in a 16-wide, an 8-wide and a scalar remainder.
+TEST(FusedKernels, LogIsTheSameOnEveryVectorWidth) {
+  const fused::kernels::Table* avx2 = fused::kernels::avx2_only();
+  const auto& best = fused::kernels::table();
+  if (avx2 == nullptr || best.log_abs_eps == avx2->log_abs_eps)
+    GTEST_SKIP() << "running kernels: " << best.name << " (no second copy of log to compare)";
+  std::vector<float> x;
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 4099) {
+    float v;
+    const auto u = static_cast<uint32_t>(bits);
+    std::memcpy(&v, &u, sizeof v);
+    x.push_back(v);
+  }
+  for (const float v : {0.0f, -0.0f, 1e-45f, 1e-38f, 1.0f, -1.0f, 3.4e38f, HUGE_VALF})
+    x.push_back(v);
+  for (const int n : {static_cast<int>(x.size()), 16 + 8 + 5, 7}) {
+    for (const float eps : {1e-7f, 0.0f}) {
+      std::vector<float> a(n), b(n);
+      best.log_abs_eps(n, x.data(), eps, a.data());
+      avx2->log_abs_eps(n, x.data(), eps, b.data());
+      int differing = 0;
+      for (int k = 0; k < n; ++k) {
+        const bool same =
+            std::isnan(a[k]) ? std::isnan(b[k]) : std::memcmp(&a[k], &b[k], sizeof(float)) == 0;
+        differing += same ? 0 : 1;
+      }
+      EXPECT_EQ(differing, 0) << "n " << n << ", eps " << eps;
+    }
+  }
+}
+
 RunConfig small_config(const std::string& units, Operation op, const std::string& engine) {
   RunConfig config;
   config.task_options.op = op;

@@ -44,7 +44,8 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
 std::pair<double, double> evaluate(const RunConfig& config, StackImpl& model, const Batch& batch,
                                    double atol, double rtol);
 
-/// The kernels the running CPU uses: "avx2+fma", "avx2+fma, avx512f uniform" or "generic".
+/// The kernels the running CPU uses: "avx2+fma", "avx2+fma, avx512f uniform and log" or
+/// "generic".
 std::string instruction_set();
 
 }  // namespace fused
