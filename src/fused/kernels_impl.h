@@ -295,7 +295,7 @@ void matmul_nn_acc(int B, int O, int I, const float* __restrict dy, const float*
 void log_abs_eps(int n, const float* __restrict x, float eps, float* __restrict out) {
   int k = 0;
 #if defined(__AVX512F__)
-  // SLEEF's AVX-512F logf gives its AVX2 logf's results bit for bit (checked on every positive
+  // SLEEF's AVX-512F logf gives its AVX2 logf's results bit for bit (checked on every non-negative
   // float; only NaN payloads differ), and the 8-wide loop below then takes the same elements as
   // in the AVX2 copy, so the elements left to std::log are the same ones too.
   const __m512 e16 = _mm512_set1_ps(eps);
