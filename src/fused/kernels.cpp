@@ -35,9 +35,10 @@ const Table& table() {
     Table best = *avx2;
 #if defined(NALU_HAVE_AVX2_KERNELS)
     if (__builtin_cpu_supports("avx512f")) {
+      const Table& wide = avx512::table();
       best.name = "avx2+fma, avx512f uniform and log";
-      best.uniform = avx512::table().uniform;
-      best.log_abs_eps = avx512::table().log_abs_eps;
+      best.uniform = wide.uniform;
+      best.log_abs_eps = wide.log_abs_eps;
     }
 #endif
     return best;
