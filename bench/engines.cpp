@@ -14,6 +14,7 @@
 //   ./build/bench/nalu_bench_engines                   (full run, about a minute on an idle box)
 //   ./build/bench/nalu_bench_engines --quick           (smoke check, seconds)
 //   ./build/bench/nalu_bench_engines --json out.json   (also every figure as JSON)
+//   ./build/bench/nalu_bench_engines --parts           (also where a fused step's time goes)
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,8 +32,11 @@
 #include <vector>
 
 #include "nalu/nalu.h"
+#include "parts.h"
 
 namespace {
+
+using nalu_bench::thread_cpu_seconds;
 
 constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
@@ -62,19 +66,17 @@ struct Cell {
   }
 };
 
-// CPU time of the calling thread, in seconds.
-double thread_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 struct Case {
   std::string id;
   std::string title;
   nalu::RunConfig config;
   bool selected = true;  // named by --cases
   Cell fused, torch, pytorch;
+  // --parts: the fused step's parts (names from the first repetition) and their CPU µs per step,
+  // one sample per repetition.
+  std::vector<nalu_bench::Part> parts;
+  std::vector<std::vector<double>> part_samples;
+  std::string parts_unavailable;
 };
 
 struct Flags {
@@ -93,6 +95,7 @@ struct Flags {
   std::string json;
   std::string commit;
   bool quick = false;
+  bool parts = false;
 };
 
 // ---- shell helpers -------------------------------------------------------------------------
@@ -362,6 +365,44 @@ nlohmann::json cell_json(const Cell& cell, int64_t steps) {
   return j;
 }
 
+std::string trim_indent(const std::string& name) {
+  return name.substr(std::min(name.find_first_not_of(' '), name.size()));
+}
+
+// The --parts table of each case: CPU µs per step of each part (a part indented under another
+// is a share of it), their sum against the whole step measured above, and for (a) the time per
+// step that 100× the torch engine allows.
+void print_parts(const std::vector<Case>& cases, const Flags& flags) {
+  std::printf(
+      "\nparts of a fused step, each run %lld times on its own (CPU µs per step, median of "
+      "%lld; indented parts are within the part above):\n",
+      static_cast<long long>(flags.fused_steps), static_cast<long long>(flags.repeats));
+  for (const auto& c : cases) {
+    if (!c.selected || c.parts.empty())
+      continue;
+    double sum = 0.0;
+    for (const auto& part : c.parts) {
+      if (part.name.rfind("  ", 0) != 0)
+        sum += part.cpu_us;
+    }
+    std::printf("\n%s\n\n| part | what runs | µs/step | share of the sum |\n|---|---|---:|---:|\n",
+                c.title.c_str());
+    for (const auto& part : c.parts) {
+      const bool within = part.name.rfind("  ", 0) == 0;
+      std::printf("| %s%s | %s | %s | %.0f%% |\n", within ? "↳ " : "",
+                  trim_indent(part.name).c_str(), part.detail.c_str(), fmt_us(part.cpu_us).c_str(),
+                  100.0 * part.cpu_us / sum);
+    }
+    std::printf("| sum of the parts | | %s | 100%% |\n", fmt_us(sum).c_str());
+    if (const auto step = c.fused.median(true))
+      std::printf("| whole step (fused, CPU time, above) | | %s | %.0f%% |\n",
+                  fmt_us(*step).c_str(), 100.0 * *step / sum);
+    if (const auto torch = c.torch.median(true); torch && c.id == "a")
+      std::printf("budget: 100× the torch engine's %s µs leaves %s µs per step\n",
+                  fmt_us(*torch).c_str(), fmt_us(*torch / 100.0).c_str());
+  }
+}
+
 int run_bench(Flags flags) {
   if (flags.quick) {
     flags.fused_steps = 1'000;
@@ -454,6 +495,29 @@ int run_bench(Flags flags) {
     }
   }
 
+  // --parts: each part of the fused step on its own, fused-steps times, per repetition.
+  if (flags.parts) {
+    for (int64_t rep = 0; rep < flags.repeats; ++rep) {
+      for (auto& c : cases) {
+        if (!c.selected || !c.fused.unavailable.empty())
+          continue;
+        const auto parts = nalu_bench::time_parts(c.config, flags.fused_steps);
+        if (c.parts.empty()) {
+          c.parts = parts;
+          c.part_samples.resize(parts.size());
+        }
+        for (size_t k = 0; k < parts.size(); ++k)
+          c.part_samples[k].push_back(parts[k].cpu_us);
+      }
+      std::fprintf(stderr, "  parts: repetition %lld/%lld\n", static_cast<long long>(rep + 1),
+                   static_cast<long long>(flags.repeats));
+    }
+    for (auto& c : cases) {
+      for (size_t k = 0; k < c.parts.size(); ++k)
+        c.parts[k].cpu_us = median_of(c.part_samples[k]);
+    }
+  }
+
   // Throughput scaling of the fused engine on (a): K seeds on 1 thread, then on 2.
   Scaling scaling;
   nalu::RunConfig scaling_config = cases[0].config;
@@ -502,6 +566,9 @@ int run_bench(Flags flags) {
         std::printf("note (%s): %s\n", c.id.c_str(), note.c_str());
     }
   }
+
+  if (flags.parts)
+    print_parts(cases, flags);
 
   std::optional<double> one, two;
   double cpu_scale_estimate = NAN;
@@ -604,6 +671,16 @@ int run_bench(Flags flags) {
       cj["pytorch_over_fused"] = as_json(ratio(c.pytorch, c.fused));
       cj["cpu_torch_over_fused"] = as_json(ratio(c.torch, c.fused, true));
       cj["cpu_pytorch_over_fused"] = as_json(ratio(c.pytorch, c.fused, true));
+      if (!c.parts.empty()) {
+        cj["parts"] = nlohmann::json::array();
+        for (size_t k = 0; k < c.parts.size(); ++k) {
+          cj["parts"].push_back({{"name", trim_indent(c.parts[k].name)},
+                                 {"within_previous", c.parts[k].name.rfind("  ", 0) == 0},
+                                 {"detail", c.parts[k].detail},
+                                 {"cpu_us_per_step", c.parts[k].cpu_us},
+                                 {"samples_cpu_us_per_step", c.part_samples[k]}});
+        }
+      }
       j["cases"].push_back(cj);
     }
     nlohmann::json sj;
@@ -682,6 +759,9 @@ int main(int argc, char** argv) {
   app.add_option("--script", flags.script, "The PyTorch script")->capture_default_str();
   app.add_option("--json", flags.json, "Also write every figure to this JSON file");
   app.add_option("--commit", flags.commit, "Commit to report (default: git rev-parse)");
+  app.add_flag(
+      "--parts", flags.parts,
+      "Also time each part of a fused step on its own (fused-steps times, per repetition)");
   app.add_flag(
       "--quick", flags.quick,
       "Tiny step counts and one repetition (overrides the step and repeat flags): a smoke check");

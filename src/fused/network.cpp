@@ -62,7 +62,15 @@ Plan plan_layers(const std::vector<std::string>& units, const std::vector<int64_
   return plan;
 }
 
+// Floats per training block: 32 rows of 100 inputs.
+constexpr int64_t kTrainingBlockValues = 3200;
+
 }  // namespace
+
+int training_block_rows(int64_t input_size, int64_t batch_size) {
+  return static_cast<int>(
+      std::clamp<int64_t>(kTrainingBlockValues / std::max<int64_t>(input_size, 1), 1, batch_size));
+}
 
 std::string Network::unsupported_reason(const std::vector<std::string>& units,
                                         const std::vector<int64_t>& sizes,

@@ -16,6 +16,11 @@ class Module;
 
 namespace nalu::fused {
 
+/// Rows of a training batch of `batch_size` rows with `input_size` inputs that are drawn and
+/// pushed through forward and backward together, so that they stay in the L1 cache: 32 rows of
+/// 100 floats (12.5 KiB), at least one row and at most the batch.
+int training_block_rows(int64_t input_size, int64_t batch_size);
+
 class Network {
  public:
   /// The layers make_stack(units, sizes, settings) would build; throws nalu::Error when one of

@@ -26,9 +26,6 @@ constexpr uint64_t kBatchStream = 11;
 constexpr uint64_t kReinitializationStream = 12;
 // Rows per forward pass when evaluating the fixed sets.
 constexpr int kEvaluationChunk = 512;
-// Rows of a training batch drawn and pushed through forward and backward together, so that
-// they stay in the L1 cache (32 rows of 100 floats: 12.5 KiB).
-constexpr int64_t kTrainingBlockValues = 3200;
 
 // A fixed evaluation set as flat floats.
 struct FlatSet {
@@ -194,8 +191,7 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
   };
 
   const int64_t input_size = config.sizes().front();
-  const int block = static_cast<int>(
-      std::clamp<int64_t>(kTrainingBlockValues / input_size, 1, training.batch_size));
+  const int block = training_block_rows(input_size, training.batch_size);
   std::vector<float> input(static_cast<size_t>(block * input_size));
   std::vector<float> target(static_cast<size_t>(block));
   std::vector<double> lambdas(result.schedules.size());

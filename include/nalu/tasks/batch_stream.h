@@ -37,6 +37,9 @@ class BatchStream {
   Batch batch(int64_t step, int64_t batch_size) const;
 
   int64_t input_size() const { return input_size_; }
+  /// How the stream maps the generator's 32-bit values onto the training range (the fused
+  /// kernels' uniform() takes it; bench/ times the generator with it).
+  const fused::kernels::UniformMap& uniform_map() const { return *map_; }
 
  private:
   Operation op_;

@@ -1,0 +1,136 @@
+// The parts of one fused-engine training step, timed one at a time (see parts.h). Each part runs
+// `steps` times on its own, through the calls src/fused/train.cpp makes, in the blocks of rows it
+// uses, and is timed by the thread's CPU clock.
+#include "parts.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "fused/kernels.h"
+#include "fused/network.h"
+#include "fused/optimizer.h"
+#include "nalu/nalu.h"
+
+namespace nalu_bench {
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+namespace {
+
+// CPU µs per call of f(step) over steps 1..steps.
+template <class F>
+double per_step_us(int64_t steps, F&& f) {
+  const double start = thread_cpu_seconds();
+  for (int64_t step = 1; step <= steps; ++step)
+    f(step);
+  return (thread_cpu_seconds() - start) * 1e6 / static_cast<double>(steps);
+}
+
+}  // namespace
+
+std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
+  namespace fused = nalu::fused;
+  if (steps < 1)
+    throw nalu::Error("time_parts: steps must be at least 1");
+  if (const auto why = fused::unsupported_reason(config); !why.empty())
+    throw nalu::Error("engine fused: " + why);
+  const nalu::ArithmeticTask task = nalu::make_task(config);
+  const nalu::Stack model = nalu::make_model(config);
+  const int batch = static_cast<int>(config.training.batch_size);
+  const std::vector<int64_t> sizes = config.sizes();
+  const int inputs = static_cast<int>(sizes.front());
+  const int hidden = static_cast<int>(sizes[1]);
+  fused::Network net(config.resolve_layers(), sizes, config.model.settings, batch);
+  const auto reset = [&] {
+    net.load(*model);  // also prepares the layers
+  };
+  reset();
+  fused::Optimizer optimizer(config.optimizer, net.parameters().size());
+  const nalu::BatchStream stream(task, nalu::derive_seed(config.seed, 1));
+  const int block = fused::training_block_rows(inputs, batch);
+  const auto& kernels = fused::kernels::table();
+
+  // Batch 1, drawn once, for the parts that do not draw.
+  std::vector<float> input(static_cast<size_t>(batch) * inputs), target(batch);
+  stream.fill(1, batch, input.data(), target.data());
+  // The regularisers' weights at the last step, where every schedule has ramped up.
+  std::vector<double> lambdas;
+  for (const auto& schedule : nalu::layer_schedules(*model, config.training))
+    lambdas.push_back(schedule.at(config.training.iterations));
+  // What a layer's forward and backward cannot do with less: y = x W^T and dW += dy^T x for the
+  // first layer, on the block sizes training uses.
+  std::vector<float> weights(static_cast<size_t>(hidden) * inputs, 0.5f);
+  std::vector<float> products(static_cast<size_t>(block) * hidden, 0.0f);
+  std::vector<float> weight_gradient(weights.size(), 0.0f);
+
+  const auto over_blocks = [&](auto&& body) {
+    for (int first = 0; first < batch; first += block)
+      body(first, std::min(block, batch - first));
+  };
+  std::vector<Part> parts;
+  parts.push_back({"draw the batch", "BatchStream::fill_rows: inputs and targets", 0.0});
+  parts.back().cpu_us = per_step_us(steps, [&](int64_t step) {
+    over_blocks([&](int first, int rows) {
+      stream.fill_rows(step, first, rows, input.data() + static_cast<size_t>(first) * inputs,
+                       target.data() + first);
+    });
+  });
+  parts.push_back({"  of which the inputs", "the generator: uniform() alone", 0.0});
+  parts.back().cpu_us = per_step_us(steps, [&](int64_t step) {
+    const uint64_t key = nalu::derive_seed(1, static_cast<uint64_t>(step));
+    over_blocks([&](int first, int rows) {
+      kernels.uniform(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
+                      static_cast<uint32_t>(first * inputs), rows * inputs, stream.uniform_map(),
+                      input.data() + static_cast<size_t>(first) * inputs);
+    });
+  });
+  stream.fill(1, batch, input.data(), target.data());
+  parts.push_back({"  of which the subset sums", "row_sums() for a and b", 0.0});
+  const auto& subsets = task.subsets();
+  std::vector<float> sums(static_cast<size_t>(block));
+  parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
+    over_blocks([&](int first, int rows) {
+      const float* x = input.data() + static_cast<size_t>(first) * inputs;
+      for (const auto& [begin, end] :
+           {std::pair{subsets.a_begin, subsets.a_end}, std::pair{subsets.b_begin, subsets.b_end}})
+        kernels.row_sums(rows, inputs, x, static_cast<int>(begin), static_cast<int>(end),
+                         sums.data());
+    });
+  });
+  parts.push_back({"forward and backward", "zero_gradients, accumulate_mse_gradients", 0.0});
+  parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
+    net.zero_gradients();
+    over_blocks([&](int first, int rows) {
+      (void)net.accumulate_mse_gradients(
+          rows, batch, input.data() + static_cast<size_t>(first) * inputs, target.data() + first);
+    });
+  });
+  parts.push_back({"  of which two products", "first layer: x W^T and dW += dy^T x", 0.0});
+  parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
+    over_blocks([&](int first, int rows) {
+      const float* x = input.data() + static_cast<size_t>(first) * inputs;
+      kernels.matmul_nt(rows, hidden, inputs, x, weights.data(), products.data());
+      kernels.matmul_tn_acc(rows, hidden, inputs, products.data(), x, weight_gradient.data());
+    });
+  });
+  parts.push_back({"regularisers", "regularize, at the last step's weights", 0.0});
+  parts.back().cpu_us = per_step_us(steps, [&](int64_t) { (void)net.regularize(lambdas); });
+  parts.push_back({"optimiser", config.optimizer.name + " on every parameter", 0.0});
+  parts.back().cpu_us =
+      per_step_us(steps, [&](int64_t) { optimizer.step(net.parameters(), net.gradients()); });
+  reset();
+  parts.push_back({"clamp and prepare", "project, prepare", 0.0});
+  parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
+    net.project();
+    net.prepare();
+  });
+  return parts;
+}
+
+}  // namespace nalu_bench

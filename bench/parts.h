@@ -1,0 +1,30 @@
+// The parts of one fused-engine training step, timed one at a time: where the time of a step
+// goes, measured (nalu_bench_engines --parts). Kept apart from engines.cpp because it reaches the
+// fused engine's private headers (src/fused).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nalu/train/config.h"
+
+namespace nalu_bench {
+
+/// CPU time of the calling thread, in seconds.
+double thread_cpu_seconds();
+
+struct Part {
+  std::string name;
+  std::string detail;   // what the part does on this case, in a few words
+  double cpu_us = 0.0;  // the calling thread's CPU time per step
+};
+
+/// Times each part of a training step of `config` on the fused engine over `steps` steps, one part
+/// at a time: drawing the inputs (the generator), the targets (subset sums and the operation),
+/// forward and backward, of which the first layer's two matrix products alone, the regularisers,
+/// the optimiser, and the clamping and re-derivation of the layers' parameters. Throws
+/// nalu::Error when the fused engine cannot run `config`.
+std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps);
+
+}  // namespace nalu_bench
