@@ -357,6 +357,36 @@ void uniform(uint32_t k1, uint32_t k2, uint32_t first, int n, const UniformMap& 
   }
 }
 
+#if NALU_KERNEL_WIDTH == 8
+// out[r] = horizontal_sum(a_r) for four vectors at once, in horizontal_sum's own order for each
+// (fold the halves, then ((0 + f0) + f1) + f2) + f3), so the sums are the same bit for bit.
+inline void horizontal_sums_4(Vec a0, Vec a1, Vec a2, Vec a3, float* __restrict out) {
+  const auto m = [](Vec v) { return reinterpret_cast<__m256>(v); };
+  // [f(a0) | f(a2)] and [f(a1) | f(a3)], f = low half + high half.
+  const __m256 f02 = _mm256_add_ps(_mm256_permute2f128_ps(m(a0), m(a2), 0x20),
+                                   _mm256_permute2f128_ps(m(a0), m(a2), 0x31));
+  const __m256 f13 = _mm256_add_ps(_mm256_permute2f128_ps(m(a1), m(a3), 0x20),
+                                   _mm256_permute2f128_ps(m(a1), m(a3), 0x31));
+  // In each 128-bit half, for its rows r and r': lo = [r.f0, r'.f0, r.f1, r'.f1] and
+  // hi = [r.f2, r'.f2, r.f3, r'.f3]; the sums build up in lanes 0 and 1.
+  const __m256 lo = _mm256_unpacklo_ps(f02, f13);
+  const __m256 hi = _mm256_unpackhi_ps(f02, f13);
+  __m256 s = _mm256_add_ps(_mm256_setzero_ps(), lo);
+  s = _mm256_add_ps(s, _mm256_permute_ps(lo, 0xEE));
+  s = _mm256_add_ps(s, hi);
+  s = _mm256_add_ps(s, _mm256_permute_ps(hi, 0xEE));
+  _mm_storel_pi(reinterpret_cast<__m64*>(out), _mm256_castps256_ps128(s));
+  _mm_storel_pi(reinterpret_cast<__m64*>(out + 2), _mm256_extractf128_ps(s, 1));
+}
+#else
+inline void horizontal_sums_4(Vec a0, Vec a1, Vec a2, Vec a3, float* __restrict out) {
+  out[0] = horizontal_sum(a0);
+  out[1] = horizontal_sum(a1);
+  out[2] = horizontal_sum(a2);
+  out[3] = horizontal_sum(a3);
+}
+#endif
+
 void row_sums(int B, int I, const float* __restrict x, int begin, int end, float* __restrict out) {
   // Four rows at a time: four independent chains of vector adds.
   int b = 0;
@@ -379,10 +409,7 @@ void row_sums(int B, int I, const float* __restrict x, int begin, int end, float
       a2 += load_partial(x2 + i, rest);
       a3 += load_partial(x3 + i, rest);
     }
-    out[b] = horizontal_sum(a0);
-    out[b + 1] = horizontal_sum(a1);
-    out[b + 2] = horizontal_sum(a2);
-    out[b + 3] = horizontal_sum(a3);
+    horizontal_sums_4(a0, a1, a2, a3, out + b);
   }
   for (; b < B; ++b) {
     const float* xb = x + static_cast<int64_t>(b) * I;

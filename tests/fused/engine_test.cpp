@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "fused/kernels.h"
@@ -178,6 +179,60 @@ TEST(FusedKernels, LogIsTheSameOnEveryVectorWidth) {
       EXPECT_EQ(differing, 0) << "n " << n << ", eps " << eps;
     }
   }
+}
+
+// The order in which the AVX2 copy's row_sums adds a row's [begin, end), which the targets of
+// every recorded run depend on: lane k of an 8-wide accumulator adds x[begin + k],
+// x[begin + 8 + k], ... (a last, partial vector adds zeros in its missing lanes); then the halves
+// fold (f_k = lane k + lane k + 4) and ((0 + f_0) + f_1) + f_2) + f_3. The B mod 4 rows left
+// after the blocks of four leave the partial vector out and add its elements one by one after.
+float row_sum_in_avx2_order(const float* row, int begin, int end, bool left_over) {
+  float lane[8] = {};
+  int i = begin;
+  for (; i + 8 <= end; i += 8) {
+    for (int k = 0; k < 8; ++k)
+      lane[k] += row[i + k];
+  }
+  if (!left_over && i < end) {
+    for (int k = 0; k < 8; ++k)
+      lane[k] += i + k < end ? row[i + k] : 0.0f;
+    i = end;
+  }
+  float sum = 0.0f;
+  for (int k = 0; k < 4; ++k)
+    sum += lane[k] + lane[k + 4];
+  for (; i < end; ++i)
+    sum += row[i];
+  return sum;
+}
+
+TEST(FusedKernels, RowSumsKeepTheirOrderOfAdditions) {
+  const fused::kernels::Table* avx2 = fused::kernels::avx2_only();
+  if (avx2 == nullptr)
+    GTEST_SKIP() << "running kernels: " << fused::kernels::table().name << " (no AVX2 copy)";
+  // Magnitudes from 1e-3 to 1e3 and both signs, so that another order rounds differently.
+  const int B = 39, I = 53;  // blocks of four rows and three rows left over
+  std::vector<float> x(B * I);
+  uint32_t state = 12345;
+  for (auto& v : x) {
+    state = state * 1664525U + 1013904223U;
+    const float u = static_cast<float>(state >> 8) / 16777216.0f;
+    v = (state & 1U ? -1.0f : 1.0f) * std::pow(10.0f, 6.0f * u - 3.0f);
+  }
+  int differing = 0, compared = 0;
+  for (const auto* table : {avx2, &fused::kernels::table()}) {
+    for (const auto& [begin, end] : {std::pair{0, 25}, std::pair{12, 37}, std::pair{3, 4},
+                                     std::pair{5, 21}, std::pair{0, 53}, std::pair{17, 24}}) {
+      std::vector<float> sums(B);
+      table->row_sums(B, I, x.data(), begin, end, sums.data());
+      for (int b = 0; b < B; ++b) {
+        const float expected = row_sum_in_avx2_order(x.data() + b * I, begin, end, b >= B - B % 4);
+        differing += std::memcmp(&sums[b], &expected, sizeof(float)) == 0 ? 0 : 1;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(differing, 0) << "of " << compared << " row sums";
 }
 
 RunConfig small_config(const std::string& units, Operation op, const std::string& engine) {
