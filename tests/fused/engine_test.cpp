@@ -118,13 +118,20 @@ TEST(FusedKernels, PortableAndVectorisedCopiesAgree) {
     EXPECT_TRUE(close_to(a[k], b[k], 1e-4, 1e-5)) << "kernel output " << k;
 }
 
-// On CPUs with AVX-512F the running table's uniform() is a copy compiled for it: its values must
-// be the AVX2 copy's bit for bit (one map per code path: one range, several ranges, integers),
-// or a run's batches would depend on the machine.
+// Every copy of uniform() must give the same values bit for bit: the AVX-512F copy (on CPUs with
+// AVX-512F), the AVX2 copy and the portable one (one map per code path: one range, several
+// ranges, integers), or a run's batches would depend on the machine.
 TEST(FusedKernels, UniformIsTheSameStreamOnEveryVectorWidth) {
-  const fused::kernels::Table* avx2 = fused::kernels::avx2_only();
   const auto& best = fused::kernels::table();
-  if (avx2 == nullptr || best.uniform == avx2->uniform)
+  // Every copy this CPU can run against the running one: the portable copy always, the AVX2 copy
+  // where the running one is the AVX-512F copy.
+  std::vector<const fused::kernels::Table*> others = {&fused::kernels::generic()};
+  if (const auto* avx2 = fused::kernels::avx2_only();
+      avx2 != nullptr && avx2->uniform != best.uniform)
+    others.push_back(avx2);
+  if (best.uniform == others.front()->uniform)
+    others.erase(others.begin());
+  if (others.empty())
     GTEST_SKIP() << "running kernels: " << best.name << " (no second copy of uniform to compare)";
   std::vector<fused::kernels::UniformMap> maps(3);
   maps[0].count = 1;
@@ -140,11 +147,16 @@ TEST(FusedKernels, UniformIsTheSameStreamOnEveryVectorWidth) {
   maps[2] = maps[0];
   maps[2].integers = true;
   const int n = 1000 + 13;  // a remainder for every vector width
-  for (size_t m = 0; m < maps.size(); ++m) {
-    std::vector<float> a(n), b(n);
-    best.uniform(0x9e3779b9U, 77, 4294967000U, n, maps[m], a.data());  // the counter wraps
-    avx2->uniform(0x9e3779b9U, 77, 4294967000U, n, maps[m], b.data());
-    EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(float)), 0) << "map " << m;
+  for (const auto* other : others) {
+    for (size_t m = 0; m < maps.size(); ++m) {
+      std::vector<float> a(n), b(n);
+      best.uniform(0x9e3779b9U, 77, 4294967000U, n, maps[m], a.data());  // the counter wraps
+      other->uniform(0x9e3779b9U, 77, 4294967000U, n, maps[m], b.data());
+      int differing = 0;
+      for (int k = 0; k < n; ++k)
+        differing += std::memcmp(&a[k], &b[k], sizeof(float)) == 0 ? 0 : 1;
+      EXPECT_EQ(differing, 0) << best.name << " against " << other->name << ", map " << m;
+    }
   }
 }
 
