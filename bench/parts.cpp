@@ -119,7 +119,7 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
       kernels.matmul_tn_acc(rows, hidden, inputs, products.data(), x, weight_gradient.data());
     });
   });
-  parts.push_back({"regularisers", "regularize, at the last step's weights", 0.0});
+  parts.push_back({"regularisers", "regularize, with the last step's lambdas", 0.0});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) { (void)net.regularize(lambdas); });
   parts.push_back({"optimiser", config.optimizer.name + " on every parameter", 0.0});
   parts.back().cpu_us =

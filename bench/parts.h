@@ -21,10 +21,11 @@ struct Part {
 };
 
 /// Times each part of a training step of `config` on the fused engine over `steps` steps, one part
-/// at a time: drawing the inputs (the generator), the targets (subset sums and the operation),
-/// forward and backward, of which the first layer's two matrix products alone, the regularisers,
-/// the optimiser, and the clamping and re-derivation of the layers' parameters. Throws
-/// nalu::Error when the fused engine cannot run `config`.
+/// at a time: drawing the batch, and within it the generator alone and the targets' subset sums
+/// alone; forward and backward, and within them the first layer's two matrix products alone; the
+/// regularisers; the optimiser; the clamping and re-derivation of the layers' parameters. A part
+/// within another has a name that starts with two spaces. Throws nalu::Error when the fused
+/// engine cannot run `config` or `steps` < 1.
 std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps);
 
 }  // namespace nalu_bench
