@@ -76,7 +76,6 @@ struct Case {
   // one sample per repetition.
   std::vector<nalu_bench::Part> parts;
   std::vector<std::vector<double>> part_samples;
-  std::string parts_unavailable;
 };
 
 struct Flags {
@@ -365,33 +364,27 @@ nlohmann::json cell_json(const Cell& cell, int64_t steps) {
   return j;
 }
 
-std::string trim_indent(const std::string& name) {
-  return name.substr(std::min(name.find_first_not_of(' '), name.size()));
-}
-
-// The --parts table of each case: CPU µs per step of each part (a part indented under another
-// is a share of it), their sum against the whole step measured above, and for (a) the time per
+// The --parts table of each case: CPU µs per step of each part (a part marked "↳" is a share of
+// the one above it), their sum against the whole step measured above, and for (a) the time per
 // step that 100× the torch engine allows.
 void print_parts(const std::vector<Case>& cases, const Flags& flags) {
   std::printf(
       "\nparts of a fused step, each run %lld times on its own (CPU µs per step, median of "
-      "%lld; indented parts are within the part above):\n",
+      "%lld; a part marked ↳ is within the part above):\n",
       static_cast<long long>(flags.fused_steps), static_cast<long long>(flags.repeats));
   for (const auto& c : cases) {
     if (!c.selected || c.parts.empty())
       continue;
     double sum = 0.0;
     for (const auto& part : c.parts) {
-      if (part.name.rfind("  ", 0) != 0)
+      if (!part.within)
         sum += part.cpu_us;
     }
     std::printf("\n%s\n\n| part | what runs | µs/step | share of the sum |\n|---|---|---:|---:|\n",
                 c.title.c_str());
     for (const auto& part : c.parts) {
-      const bool within = part.name.rfind("  ", 0) == 0;
-      std::printf("| %s%s | %s | %s | %.0f%% |\n", within ? "↳ " : "",
-                  trim_indent(part.name).c_str(), part.detail.c_str(), fmt_us(part.cpu_us).c_str(),
-                  100.0 * part.cpu_us / sum);
+      std::printf("| %s%s | %s | %s | %.0f%% |\n", part.within ? "↳ " : "", part.name.c_str(),
+                  part.detail.c_str(), fmt_us(part.cpu_us).c_str(), 100.0 * part.cpu_us / sum);
     }
     std::printf("| sum of the parts | | %s | 100%% |\n", fmt_us(sum).c_str());
     if (const auto step = c.fused.median(true))
@@ -674,8 +667,8 @@ int run_bench(Flags flags) {
       if (!c.parts.empty()) {
         cj["parts"] = nlohmann::json::array();
         for (size_t k = 0; k < c.parts.size(); ++k) {
-          cj["parts"].push_back({{"name", trim_indent(c.parts[k].name)},
-                                 {"within_previous", c.parts[k].name.rfind("  ", 0) == 0},
+          cj["parts"].push_back({{"name", c.parts[k].name},
+                                 {"within_previous", c.parts[k].within},
                                  {"detail", c.parts[k].detail},
                                  {"cpu_us_per_step", c.parts[k].cpu_us},
                                  {"samples_cpu_us_per_step", c.part_samples[k]}});

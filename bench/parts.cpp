@@ -74,14 +74,14 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
       body(first, std::min(block, batch - first));
   };
   std::vector<Part> parts;
-  parts.push_back({"draw the batch", "BatchStream::fill_rows: inputs and targets", 0.0});
+  parts.push_back({"draw the batch", "BatchStream::fill_rows: inputs and targets", false});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t step) {
     over_blocks([&](int first, int rows) {
       stream.fill_rows(step, first, rows, input.data() + static_cast<size_t>(first) * inputs,
                        target.data() + first);
     });
   });
-  parts.push_back({"  of which the inputs", "the generator: uniform() alone", 0.0});
+  parts.push_back({"of which the inputs", "the generator: uniform() alone", true});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t step) {
     const uint64_t key = nalu::derive_seed(1, static_cast<uint64_t>(step));
     over_blocks([&](int first, int rows) {
@@ -91,7 +91,7 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
     });
   });
   stream.fill(1, batch, input.data(), target.data());
-  parts.push_back({"  of which the subset sums", "row_sums() for a and b", 0.0});
+  parts.push_back({"of which the subset sums", "row_sums() for a and b", true});
   const auto& subsets = task.subsets();
   std::vector<float> sums(static_cast<size_t>(block));
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
@@ -103,7 +103,7 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
                          sums.data());
     });
   });
-  parts.push_back({"forward and backward", "zero_gradients, accumulate_mse_gradients", 0.0});
+  parts.push_back({"forward and backward", "zero_gradients, accumulate_mse_gradients", false});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
     net.zero_gradients();
     over_blocks([&](int first, int rows) {
@@ -111,7 +111,7 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
           rows, batch, input.data() + static_cast<size_t>(first) * inputs, target.data() + first);
     });
   });
-  parts.push_back({"  of which two products", "first layer: x W^T and dW += dy^T x", 0.0});
+  parts.push_back({"of which two products", "first layer: x W^T and dW += dy^T x", true});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
     over_blocks([&](int first, int rows) {
       const float* x = input.data() + static_cast<size_t>(first) * inputs;
@@ -119,13 +119,13 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
       kernels.matmul_tn_acc(rows, hidden, inputs, products.data(), x, weight_gradient.data());
     });
   });
-  parts.push_back({"regularisers", "regularize, with the last step's lambdas", 0.0});
+  parts.push_back({"regularisers", "regularize, with the last step's lambdas", false});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) { (void)net.regularize(lambdas); });
-  parts.push_back({"optimiser", config.optimizer.name + " on every parameter", 0.0});
+  parts.push_back({"optimiser", config.optimizer.name + " on every parameter", false});
   parts.back().cpu_us =
       per_step_us(steps, [&](int64_t) { optimizer.step(net.parameters(), net.gradients()); });
   reset();
-  parts.push_back({"clamp and prepare", "project, prepare", 0.0});
+  parts.push_back({"clamp and prepare", "project, prepare", false});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
     net.project();
     net.prepare();

@@ -17,15 +17,15 @@ double thread_cpu_seconds();
 struct Part {
   std::string name;
   std::string detail;   // what the part does on this case, in a few words
+  bool within = false;  // a share of the nearest part above it that is not within another
   double cpu_us = 0.0;  // the calling thread's CPU time per step
 };
 
 /// Times each part of a training step of `config` on the fused engine over `steps` steps, one part
 /// at a time: drawing the batch, and within it the generator alone and the targets' subset sums
 /// alone; forward and backward, and within them the first layer's two matrix products alone; the
-/// regularisers; the optimiser; the clamping and re-derivation of the layers' parameters. A part
-/// within another has a name that starts with two spaces. Throws nalu::Error when the fused
-/// engine cannot run `config` or `steps` < 1.
+/// regularisers; the optimiser; the clamping and re-derivation of the layers' parameters. Throws
+/// nalu::Error when the fused engine cannot run `config` or `steps` < 1.
 std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps);
 
 }  // namespace nalu_bench
