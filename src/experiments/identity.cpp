@@ -209,9 +209,7 @@ void IdentityConfig::validate() const {
   check(batch_size > 0 && batch_size <= kMaxBatch, "identity: batch size must be in [1, " +
                                                        std::to_string(kMaxBatch) + "], got " +
                                                        std::to_string(batch_size));
-  check(std::isfinite(learning_rate) && learning_rate > 0,
-        "identity: learning rate must be positive and finite, got " +
-            format_significant(learning_rate));
+  detail::check_learning_rate(learning_rate, "identity: learning rate");
   check(std::isfinite(train_low) && std::isfinite(train_high) && train_low < train_high,
         "identity: training range " + range_text(train_low, train_high) +
             " is empty, reversed or not finite");

@@ -377,9 +377,7 @@ void MnistParityConfig::validate() const {
   in_range("batch size", batch_size, 1, kMaxBatch);
   in_range("test examples", test_examples, 1, kMaxTestExamples);
   check(steps > 0, "mnist-parity: steps must be positive, got " + std::to_string(steps));
-  check(std::isfinite(learning_rate) && learning_rate > 0,
-        "mnist-parity: learning rate must be positive and finite, got " +
-            format_significant(learning_rate));
+  detail::check_learning_rate(learning_rate, "mnist-parity: learning rate");
   check(std::isfinite(test_fraction) && test_fraction > 0 && test_fraction < 1,
         "mnist-parity: test fraction must be in (0, 1), got " + format_significant(test_fraction));
   check(threads >= 0, "mnist-parity: threads must be >= 0, got " + std::to_string(threads));

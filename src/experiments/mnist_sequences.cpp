@@ -268,12 +268,8 @@ void MnistSequenceConfig::validate() const {
         "mnist sequences: a training batch of " + std::to_string(batch_size) + " x " +
             std::to_string(train_length) + " images would take more than " +
             std::to_string(data::kMaxGatheredImageBytes >> 20) + " MiB");
-  check(std::isfinite(learning_rate) && learning_rate > 0,
-        "mnist sequences: learning rate must be positive and finite, got " +
-            format_significant(learning_rate));
-  check(std::isfinite(unit_learning_rate) && unit_learning_rate > 0,
-        "mnist sequences: unit learning rate must be positive and finite, got " +
-            format_significant(unit_learning_rate));
+  detail::check_learning_rate(learning_rate, "mnist sequences: learning rate");
+  detail::check_learning_rate(unit_learning_rate, "mnist sequences: unit learning rate");
   check(std::isfinite(identity_recurrence) && identity_recurrence >= 0,
         "mnist sequences: identity recurrence must be >= 0 and finite, got " +
             format_significant(identity_recurrence));

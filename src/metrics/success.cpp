@@ -8,12 +8,12 @@
 #include <cmath>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
 
 #include "nalu/error.h"
+#include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/train/trainer.h"
 
@@ -26,12 +26,6 @@ namespace {
 constexpr uint64_t kThresholdStream = 20;
 // Rows simulated at once: 65,536 x 100 doubles is 50 MiB, whatever the sample count.
 constexpr int64_t kThresholdChunkRows = 65'536;
-
-std::string format_number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
 
 // Everything epsilon_perfect_threshold's value depends on. Range bounds are kept exactly rather
 // than as Range::str(), which rounds to 6 significant digits.

@@ -19,12 +19,6 @@ constexpr uint64_t kPositionsStream = 1;
 constexpr uint64_t kInterpolationSetStream = 2;
 constexpr uint64_t kExtrapolationSetStream = 3;
 
-std::string format_number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
-
 }  // namespace
 
 const std::vector<std::string>& operation_names() {

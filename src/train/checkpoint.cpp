@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "nalu/io/archive.h"
+#include "nalu/strings.h"
 #include "nalu/train/fused.h"
 #include "nalu/train/record.h"
 #include "nalu/version.h"
@@ -248,6 +249,12 @@ int64_t restore_progress(const io::Archive& state, TrainResult& result, RunTrack
   for (size_t row = 0; row < history.size() / kEvaluationFields; ++row)
     result.history.push_back(get_evaluation(history, row, state.source));
   result.best = get_evaluation(best, 0, state.source);
+  // A run's rate only ever falls (rollbacks lower it), so a resumed run's saved rate lies in
+  // (0, the configured rate] (`learning_rate` on entry); a larger one would also reach LibTorch's
+  // optimisers, which throw std::runtime_error mid-run for a rate beyond a float's range.
+  check(rollback || (scalars[1] > 0 && scalars[1] <= learning_rate),
+        state.source + ": damaged checkpoint (its learning rate " + format_number(scalars[1]) +
+            " is not in (0, " + format_number(learning_rate) + "], the configured rate)");
   last_loss = scalars[0];
   learning_rate = scalars[1];
   RunTracker::Saved saved;

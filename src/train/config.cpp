@@ -28,17 +28,21 @@ const char* additive_partner(const std::string& unit) {
 
 namespace detail {
 
+void check_learning_rate(double rate, const std::string& name) {
+  check(rate > 0 && rate <= kLargestSetting,
+        name + " must be a positive number of at most 1e+30, got " + format_number(rate));
+}
+
 void check_optimizer(const OptimizerConfig& optimizer) {
   find_name(optimizer_names(), optimizer.name, "optimizer");
-  check(optimizer.learning_rate > 0 && std::isfinite(optimizer.learning_rate),
-        "optimizer: learning rate must be a positive number");
+  check_learning_rate(optimizer.learning_rate, "optimizer: learning rate");
   check(optimizer.momentum >= 0 && optimizer.momentum < 1, "optimizer: momentum must be in [0, 1)");
 }
 
 void check_unit_settings(const UnitSettings& settings) {
   parse_activation(settings.mlp_activation);
-  check(settings.epsilon >= 0 && std::isfinite(settings.epsilon),
-        "model: epsilon must be a finite number >= 0");
+  check(settings.epsilon >= 0 && settings.epsilon <= kLargestSetting,
+        "model: epsilon must be a number in [0, 1e+30], got " + format_number(settings.epsilon));
 }
 
 }  // namespace detail

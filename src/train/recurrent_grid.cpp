@@ -38,7 +38,7 @@ double normalized_or_nan(double model_error, double random_error) {
   return normalized_error(model_error, random_error);
 }
 
-std::string format_number(double value) {
+std::string format_cell(double value) {
   if (std::isnan(value))
     return "-";
   if (std::isinf(value))
@@ -177,8 +177,8 @@ std::string render_recurrent_table(const std::vector<RecurrentRow>& rows,
   }
   for (const auto& row : rows) {
     line({operation_name(row.op), row.core, std::to_string(row.runs), std::to_string(row.diverged),
-          format_number(row.interpolation_error), format_number(row.extrapolation_error),
-          format_number(row.median_extrapolation_mse)});
+          format_cell(row.interpolation_error), format_cell(row.extrapolation_error),
+          format_cell(row.median_extrapolation_mse)});
   }
   if (markdown) {
     text +=

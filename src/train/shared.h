@@ -144,7 +144,8 @@ void store_progress(io::Archive& state, const TrainResult& result, const RunTrac
 /// Restores what store_progress kept; returns the step the state was saved after. `model` gets
 /// the best parameters long enough to recompute result.best_formula, then `parameters`. A
 /// resumption (rollback false) also takes the saved clock and rollbacks and sets
-/// result.resumed_from; a rollback keeps them.
+/// result.resumed_from; a rollback keeps them. On a resumption `learning_rate` comes in as the
+/// configured rate, and a saved rate outside (0, it] is a damaged checkpoint.
 int64_t restore_progress(const io::Archive& state, TrainResult& result, RunTracker& tracker,
                          double& last_loss, double& learning_rate, torch::Generator& generator,
                          std::vector<float>& best_parameters, StackImpl& model,
@@ -173,10 +174,18 @@ auto build_seeded(uint64_t seed, Build&& build) {
   return build();
 }
 
-/// Throws nalu::Error ("optimizer: ...") for an unknown name, a learning rate <= 0 or a momentum
-/// outside [0, 1).
+/// The largest learning rate or epsilon a run accepts. Training computes in 32-bit floats, and
+/// LibTorch hands a rate (Adam: up to 10 times it) or an epsilon to its kernels as a float,
+/// throwing std::runtime_error mid-run for one above FLT_MAX (3.4e38); no useful setting is near.
+constexpr double kLargestSetting = 1e30;
+/// Throws nalu::Error ("<name> must be a positive number of at most 1e+30, got <rate>") unless
+/// 0 < rate <= kLargestSetting; `name` is e.g. "optimizer: learning rate".
+void check_learning_rate(double rate, const std::string& name);
+/// Throws nalu::Error ("optimizer: ...") for an unknown name, a learning rate outside
+/// (0, kLargestSetting] or a momentum outside [0, 1).
 void check_optimizer(const OptimizerConfig& optimizer);
-/// Throws nalu::Error ("model: ...") for an unknown MLP activation or a bad epsilon.
+/// Throws nalu::Error ("model: ...") for an unknown MLP activation or an epsilon outside
+/// [0, kLargestSetting].
 void check_unit_settings(const UnitSettings& settings);
 
 }  // namespace nalu::detail

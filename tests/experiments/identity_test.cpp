@@ -118,7 +118,7 @@ TEST(IdentityExperiment, RejectsBadSettings) {
                     }).validate(),
                     "identity: hidden sizes must be in [1, 1024], got 0");
   EXPECT_THROW_WITH(with([](auto& c) { c.learning_rate = std::nan(""); }).validate(),
-                    "identity: learning rate must be positive and finite");
+                    "identity: learning rate must be a positive number of at most 1e+30");
   EXPECT_THROW_WITH(with([](auto& c) { c.train_low = 5; }).validate(),
                     "identity: training range [5, 5] is empty, reversed or not finite");
   EXPECT_THROW_WITH(with([](auto& c) { c.grid_points = 1; }).validate(),

@@ -216,7 +216,7 @@ TEST(MnistParityConfig, RefusesBadSettings) {
   EXPECT_THROW_WITH(with([](auto& c) { c.batch_size = 1'000'000; }).validate(),
                     "batch size must be in [1, 4096]");
   EXPECT_THROW_WITH(with([](auto& c) { c.learning_rate = std::nan(""); }).validate(),
-                    "learning rate must be positive and finite");
+                    "learning rate must be a positive number of at most 1e+30");
   EXPECT_THROW_WITH(with([](auto& c) { c.test_fraction = 1.0; }).validate(),
                     "test fraction must be in (0, 1)");
   EXPECT_THROW_WITH(with([](auto& c) { c.threads = -1; }).validate(), "threads must be >= 0");

@@ -179,6 +179,24 @@ TEST_F(Checkpoints, DamagedCheckpointIsAClearError) {
   }
 }
 
+// Replaces every copy of the little-endian double `from` in the archive at `path` by `to`, then
+// restores the checksum (FNV-1a of the rest); returns how many copies there were.
+int replace_double(const std::string& path, double from, double to) {
+  std::string bytes = file_bytes(path);
+  const std::string from_bytes(reinterpret_cast<const char*>(&from), sizeof from);
+  const std::string to_bytes(reinterpret_cast<const char*>(&to), sizeof to);
+  int replaced = 0;
+  for (size_t at = bytes.find(from_bytes); at != std::string::npos;
+       at = bytes.find(from_bytes, at + 1), ++replaced)
+    bytes.replace(at, sizeof to, to_bytes);
+  const size_t body = bytes.size() - 8;
+  const uint64_t checksum = nalu::io::fnv1a64(std::string_view(bytes).substr(0, body));
+  for (size_t i = 0; i < 8; ++i)
+    bytes[body + i] = static_cast<char>(checksum >> (8 * i));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  return replaced;
+}
+
 // A checkpoint whose checksum is valid but whose history holds a step no int64_t can hold (found
 // by fuzz/checkpoint_fuzzer.cpp: casting it was undefined behaviour) is a damaged checkpoint.
 TEST_F(Checkpoints, EvaluationStepOutOfRangeIsAClearError) {
@@ -186,22 +204,8 @@ TEST_F(Checkpoints, EvaluationStepOutOfRangeIsAClearError) {
   nalu::RunControl control;
   control.checkpoint = path("run.ckpt");
   nalu::run(config, {}, control);
-  std::string bytes = file_bytes(control.checkpoint);
-  // The last evaluation's step (600) is stored as a little-endian double in the history and in
-  // the best row; replace every copy by 1e30, then restore the checksum (FNV-1a of the rest).
-  const double from = 600.0, to = 1e30;
-  const std::string from_bytes(reinterpret_cast<const char*>(&from), sizeof from);
-  const std::string to_bytes(reinterpret_cast<const char*>(&to), sizeof to);
-  int replaced = 0;
-  for (size_t at = bytes.find(from_bytes); at != std::string::npos;
-       at = bytes.find(from_bytes, at + 1), ++replaced)
-    bytes.replace(at, sizeof to, to_bytes);
-  ASSERT_GT(replaced, 0);
-  const size_t body = bytes.size() - 8;
-  const uint64_t checksum = nalu::io::fnv1a64(std::string_view(bytes).substr(0, body));
-  for (size_t i = 0; i < 8; ++i)
-    bytes[body + i] = static_cast<char>(checksum >> (8 * i));
-  std::ofstream(control.checkpoint, std::ios::binary | std::ios::trunc) << bytes;
+  // The last evaluation's step (600) is stored as a double in the history and in the best row.
+  ASSERT_GT(replace_double(control.checkpoint, 600.0, 1e30), 0);
   control.resume = true;
   try {
     nalu::run(config, {}, control);
@@ -210,6 +214,45 @@ TEST_F(Checkpoints, EvaluationStepOutOfRangeIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("an evaluation step is not a whole number"),
               std::string::npos)
         << e.what();
+  }
+}
+
+// A saved learning rate above the configured one (found by fuzz/checkpoint_fuzzer.cpp: a rate of
+// 1.7e79 reached Adam, whose kernel threw std::runtime_error, "value cannot be converted to type
+// float without overflow") or not positive is a damaged checkpoint, on both engines; the
+// configured rate itself resumes.
+TEST_F(Checkpoints, LearningRateOutOfRangeIsAClearError) {
+  for (const std::string engine : {"torch", "fused"}) {
+    for (const double rate : {1.7e79, 2e-3, 0.0, -1e-3}) {
+      SCOPED_TRACE(engine + ", learning rate " + std::to_string(rate));
+      auto config = small_config(engine);
+      config.training.iterations = 200;
+      nalu::RunControl control;
+      control.checkpoint = path(engine + ".ckpt");
+      fs::remove(control.checkpoint);  // the last rate's finished run
+      std::atomic<bool> stop{false};
+      control.stop = &stop;
+      control.resume = true;
+      const auto stop_at_100 = [&](const nalu::ProgressEvent& event) {
+        if (event.step >= 100)
+          stop = true;
+      };
+      EXPECT_THROW(nalu::run(config, stop_at_100, control), nalu::Interrupted);
+      stop = false;
+      // The rate (1e-3, the default) is saved once, among the scalars.
+      const std::string saved = file_bytes(control.checkpoint);
+      ASSERT_EQ(replace_double(control.checkpoint, config.optimizer.learning_rate, rate), 1);
+      try {
+        nalu::run(config, {}, control);
+        FAIL() << "the saved rate was accepted";
+      } catch (const nalu::Error& e) {
+        EXPECT_NE(std::string(e.what()).find(": damaged checkpoint (its learning rate"),
+                  std::string::npos)
+            << e.what();
+      }
+      std::ofstream(control.checkpoint, std::ios::binary | std::ios::trunc) << saved;
+      EXPECT_EQ(nalu::run(config, {}, control).resumed_from, 100);
+    }
   }
 }
 

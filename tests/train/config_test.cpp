@@ -56,6 +56,16 @@ TEST(RunConfig, ValidationNamesTheProblem) {
   config = RunConfig();
   config.optimizer.learning_rate = -1;
   EXPECT_THROW_WITH(config.validate(), "learning rate must be a positive number");
+  // Above 1e30 a rate would overflow LibTorch's float kernels mid-run (Adam: 10 times it).
+  config.optimizer.learning_rate = 1e31;
+  EXPECT_THROW_WITH(config.validate(),
+                    "optimizer: learning rate must be a positive number of at most 1e+30, got "
+                    "1e+31");
+  config.optimizer.learning_rate = 1e30;
+  EXPECT_NO_THROW(config.validate());
+  config = RunConfig();
+  config.model.settings.epsilon = 1e300;
+  EXPECT_THROW_WITH(config.validate(), "model: epsilon must be a number in [0, 1e+30], got 1e+300");
   config = RunConfig();
   config.training.iterations = 0;
   EXPECT_THROW_WITH(config.validate(), "iterations must be positive");
