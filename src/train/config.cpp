@@ -1,8 +1,6 @@
 // Run configuration: presets, layer resolution and validation.
 #include "nalu/train/config.h"
 
-#include <cmath>
-
 #include "nalu/error.h"
 #include "nalu/strings.h"
 #include "nalu/train/fused.h"
@@ -29,8 +27,9 @@ const char* additive_partner(const std::string& unit) {
 namespace detail {
 
 void check_learning_rate(double rate, const std::string& name) {
-  check(rate > 0 && rate <= kLargestSetting,
-        name + " must be a positive number of at most 1e+30, got " + format_number(rate));
+  check(rate > 0 && rate <= kLargestSetting, name + " must be a positive number of at most " +
+                                                 format_number(kLargestSetting) + ", got " +
+                                                 format_number(rate));
 }
 
 void check_optimizer(const OptimizerConfig& optimizer) {
@@ -42,7 +41,8 @@ void check_optimizer(const OptimizerConfig& optimizer) {
 void check_unit_settings(const UnitSettings& settings) {
   parse_activation(settings.mlp_activation);
   check(settings.epsilon >= 0 && settings.epsilon <= kLargestSetting,
-        "model: epsilon must be a number in [0, 1e+30], got " + format_number(settings.epsilon));
+        "model: epsilon must be a number in [0, " + format_number(kLargestSetting) + "], got " +
+            format_number(settings.epsilon));
 }
 
 }  // namespace detail

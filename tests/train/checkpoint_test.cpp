@@ -223,24 +223,25 @@ TEST_F(Checkpoints, EvaluationStepOutOfRangeIsAClearError) {
 // configured rate itself resumes.
 TEST_F(Checkpoints, LearningRateOutOfRangeIsAClearError) {
   for (const std::string engine : {"torch", "fused"}) {
+    SCOPED_TRACE(engine);
+    auto config = small_config(engine);
+    config.training.iterations = 200;
+    nalu::RunControl control;
+    control.checkpoint = path(engine + ".ckpt");
+    std::atomic<bool> stop{false};
+    control.stop = &stop;
+    control.resume = true;
+    const auto stop_at_100 = [&](const nalu::ProgressEvent& event) {
+      if (event.step >= 100)
+        stop = true;
+    };
+    EXPECT_THROW(nalu::run(config, stop_at_100, control), nalu::Interrupted);
+    stop = false;
+    const std::string saved = file_bytes(control.checkpoint);
     for (const double rate : {1.7e79, 2e-3, 0.0, -1e-3}) {
-      SCOPED_TRACE(engine + ", learning rate " + std::to_string(rate));
-      auto config = small_config(engine);
-      config.training.iterations = 200;
-      nalu::RunControl control;
-      control.checkpoint = path(engine + ".ckpt");
-      fs::remove(control.checkpoint);  // the last rate's finished run
-      std::atomic<bool> stop{false};
-      control.stop = &stop;
-      control.resume = true;
-      const auto stop_at_100 = [&](const nalu::ProgressEvent& event) {
-        if (event.step >= 100)
-          stop = true;
-      };
-      EXPECT_THROW(nalu::run(config, stop_at_100, control), nalu::Interrupted);
-      stop = false;
+      SCOPED_TRACE("learning rate " + std::to_string(rate));
+      std::ofstream(control.checkpoint, std::ios::binary | std::ios::trunc) << saved;
       // The rate (1e-3, the default) is saved once, among the scalars.
-      const std::string saved = file_bytes(control.checkpoint);
       ASSERT_EQ(replace_double(control.checkpoint, config.optimizer.learning_rate, rate), 1);
       try {
         nalu::run(config, {}, control);
@@ -250,9 +251,9 @@ TEST_F(Checkpoints, LearningRateOutOfRangeIsAClearError) {
                   std::string::npos)
             << e.what();
       }
-      std::ofstream(control.checkpoint, std::ios::binary | std::ios::trunc) << saved;
-      EXPECT_EQ(nalu::run(config, {}, control).resumed_from, 100);
     }
+    std::ofstream(control.checkpoint, std::ios::binary | std::ios::trunc) << saved;
+    EXPECT_EQ(nalu::run(config, {}, control).resumed_from, 100);
   }
 }
 
