@@ -38,11 +38,23 @@ void check_optimizer(const OptimizerConfig& optimizer) {
   check(optimizer.momentum >= 0 && optimizer.momentum < 1, "optimizer: momentum must be in [0, 1)");
 }
 
+void check_setting(double value, const std::string& name) {
+  check(value >= 0 && value <= kLargestSetting, name + " must be a number in [0, " +
+                                                    format_number(kLargestSetting) + "], got " +
+                                                    format_number(value));
+}
+
 void check_unit_settings(const UnitSettings& settings) {
   parse_activation(settings.mlp_activation);
-  check(settings.epsilon >= 0 && settings.epsilon <= kLargestSetting,
-        "model: epsilon must be a number in [0, " + format_number(kLargestSetting) + "], got " +
-            format_number(settings.epsilon));
+  check_setting(settings.epsilon, "model: epsilon");
+}
+
+void check_regularizer(const std::optional<RegularizerSchedule>& regularizer) {
+  if (!regularizer)
+    return;
+  check_setting(regularizer->scale, "training: regulariser scale");
+  check(regularizer->start >= 0 && regularizer->end >= 0,
+        "training: regulariser start and end must be >= 0");
 }
 
 }  // namespace detail
@@ -101,12 +113,12 @@ void RunConfig::validate() const {
         "training: batch size must be positive, got " + std::to_string(training.batch_size));
   check(training.eval_interval > 0, "training: evaluation interval must be positive, got " +
                                         std::to_string(training.eval_interval));
-  if (training.regularizer) {
-    check(training.regularizer->scale >= 0, "training: regulariser scale must be >= 0");
-    check(training.regularizer->start >= 0 && training.regularizer->end >= 0,
-          "training: regulariser start and end must be >= 0");
-  }
+  detail::check_regularizer(training.regularizer);
   check(training.reinit_patience >= 0, "training: reinit patience must be >= 0");
+  check(training.reinit_threshold >= 0, "training: reinit threshold must be a number >= 0, got " +
+                                            format_number(training.reinit_threshold));
+  detail::check_setting(training.accuracy_atol, "training: accuracy atol");
+  detail::check_setting(training.accuracy_rtol, "training: accuracy rtol");
 }
 
 RunConfig task_preset(const std::string& name) {

@@ -46,11 +46,7 @@ void RecurrentConfig::validate() const {
   check(batch_size > 0, "training: batch size must be positive, got " + std::to_string(batch_size));
   check(eval_interval > 0,
         "training: evaluation interval must be positive, got " + std::to_string(eval_interval));
-  if (regularizer) {
-    check(regularizer->scale >= 0, "training: regulariser scale must be >= 0");
-    check(regularizer->start >= 0 && regularizer->end >= 0,
-          "training: regulariser start and end must be >= 0");
-  }
+  detail::check_regularizer(regularizer);
 }
 
 RecurrentArithmeticModelOptions RecurrentConfig::model_options() const {

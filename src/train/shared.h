@@ -184,8 +184,14 @@ void check_learning_rate(double rate, const std::string& name);
 /// Throws nalu::Error ("optimizer: ...") for an unknown name, a learning rate outside
 /// (0, kLargestSetting] or a momentum outside [0, 1).
 void check_optimizer(const OptimizerConfig& optimizer);
+/// Throws nalu::Error ("<name> must be a number in [0, 1e+30], got <value>") unless
+/// 0 <= value <= kLargestSetting (NaN and infinity fail); `name` is e.g. "model: epsilon".
+void check_setting(double value, const std::string& name);
 /// Throws nalu::Error ("model: ...") for an unknown MLP activation or an epsilon outside
 /// [0, kLargestSetting].
 void check_unit_settings(const UnitSettings& settings);
+/// Throws nalu::Error ("training: ...") for a set schedule whose scale is outside
+/// [0, kLargestSetting] or whose start or end is negative.
+void check_regularizer(const std::optional<RegularizerSchedule>& regularizer);
 
 }  // namespace nalu::detail

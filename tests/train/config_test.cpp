@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "nalu/error.h"
 #include "test_util.h"
 
@@ -66,6 +68,32 @@ TEST(RunConfig, ValidationNamesTheProblem) {
   config = RunConfig();
   config.model.settings.epsilon = 1e300;
   EXPECT_THROW_WITH(config.validate(), "model: epsilon must be a number in [0, 1e+30], got 1e+300");
+  // The regulariser scale and the accuracy tolerances share epsilon's range: an infinite
+  // scale used to end in "training diverged ... the model's output overflowed".
+  config = RunConfig();
+  config.training.regularizer = RegularizerSchedule{std::numeric_limits<double>::infinity(), 0, 10};
+  EXPECT_THROW_WITH(config.validate(),
+                    "training: regulariser scale must be a number in [0, 1e+30], got inf");
+  config.training.regularizer->scale = -1;
+  EXPECT_THROW_WITH(config.validate(),
+                    "training: regulariser scale must be a number in [0, 1e+30]");
+  config.training.regularizer->scale = 1e30;
+  EXPECT_NO_THROW(config.validate());
+  config.training.regularizer->end = -1;
+  EXPECT_THROW_WITH(config.validate(), "training: regulariser start and end must be >= 0");
+  config = RunConfig();
+  config.training.accuracy_atol = -1e-4;
+  EXPECT_THROW_WITH(config.validate(),
+                    "training: accuracy atol must be a number in [0, 1e+30], got -0.0001");
+  config = RunConfig();
+  config.training.accuracy_rtol = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW_WITH(config.validate(), "training: accuracy rtol must be a number in [0, 1e+30]");
+  config.training.accuracy_rtol = 0;
+  config.training.accuracy_atol = 0;
+  EXPECT_NO_THROW(config.validate());
+  config = RunConfig();
+  config.training.reinit_threshold = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW_WITH(config.validate(), "training: reinit threshold must be a number >= 0");
   config = RunConfig();
   config.training.iterations = 0;
   EXPECT_THROW_WITH(config.validate(), "iterations must be positive");

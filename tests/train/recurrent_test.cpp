@@ -48,6 +48,10 @@ TEST(RecurrentTrainer, RejectsBadSettingsWithOneLine) {
                       c.task.extrapolation = Range{{{6.0, 2.0}}};
                     }).validate(),
                     "recurrent task: extrapolation range 6:2 is empty or reversed");
+  EXPECT_THROW_WITH(with([](auto& c) {
+                      c.regularizer = RegularizerSchedule{INFINITY, 0, 10};
+                    }).validate(),
+                    "training: regulariser scale must be a number in [0, 1e+30], got inf");
   EXPECT_THROW_WITH(parse_operation("pow"), "unknown operation 'pow'");
   const std::string message = testing::error_message([] {
     RecurrentConfig config;
