@@ -38,7 +38,7 @@ std::string fmt(double value) {
 struct TrainFlags {
   std::string task = "static";
   std::optional<std::string> op, units, interpolation, extrapolation, optimizer, init, activation;
-  std::optional<std::string> hidden;
+  std::optional<std::string> hidden, linear_init;
   std::optional<int64_t> input_size, layers, batch_size, iterations, eval_interval, eval_size;
   std::optional<double> subset_ratio, overlap_ratio, learning_rate, momentum, epsilon;
   std::optional<double> reg_scale;
@@ -118,6 +118,14 @@ RunConfig build_config(const TrainFlags& f) {
     m.settings.nalu_gate_bias = true;
   if (f.no_bias)
     m.settings.linear_bias = false;
+  if (f.linear_init) {
+    if (*f.linear_init == "torch")
+      m.settings.linear_init = nalu::LinearInit::kTorch;
+    else if (*f.linear_init == "reference")
+      m.settings.linear_init = nalu::LinearInit::kReference;
+    else
+      throw nalu::Error("unknown linear init '" + *f.linear_init + "' (known: torch, reference)");
+  }
 
   if (f.optimizer)
     config.optimizer.name = *f.optimizer;
@@ -190,6 +198,9 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
                 "NALU: separate weights for the multiplicative path");
   cmd->add_flag("--nalu-gate-bias", f.nalu_gate_bias, "NALU: give the gate a bias");
   cmd->add_flag("--no-bias", f.no_bias, "linear/mlp: no bias");
+  cmd->add_option("--linear-init", f.linear_init,
+                  "linear: torch (torch::nn::Linear's start) or reference (Xavier-uniform "
+                  "weight, zero bias: the NAU paper's Linear baseline) [torch]");
   cmd->add_option("--activation", f.activation, "MLP activation [relu6]");
   cmd->add_option("--seed", f.seed, "Seed of the dataset, initialisation and batches")
       ->capture_default_str();

@@ -185,6 +185,15 @@ RunConfig config_from_json(const nlohmann::json& json) {
   s.nalu_shared_weights = model.flag("nalu_shared_weights");
   s.nalu_gate_bias = model.flag("nalu_gate_bias");
   s.linear_bias = model.flag("bias");
+  // Records before the field existed started every Linear layer as torch::nn::Linear does.
+  s.linear_init = LinearInit::kTorch;
+  if (model.has("linear_init")) {
+    const std::string linear_init = model.text("linear_init");
+    if (linear_init == "reference")
+      s.linear_init = LinearInit::kReference;
+    else if (linear_init != "torch")
+      model.fail("linear_init", "torch or reference");
+  }
   s.mlp_activation = model.text("mlp_activation");
 
   const Fields optimizer = root.object("optimizer");
@@ -267,6 +276,7 @@ nlohmann::json config_to_json(const RunConfig& config) {
         {"nalu_shared_weights", s.nalu_shared_weights},
         {"nalu_gate_bias", s.nalu_gate_bias},
         {"bias", s.linear_bias},
+        {"linear_init", s.linear_init == LinearInit::kReference ? "reference" : "torch"},
         {"mlp_activation", s.mlp_activation}}},
       {"optimizer",
        {{"name", config.optimizer.name},

@@ -77,15 +77,21 @@ LinearImpl::LinearImpl(const LinearOptions& options_) : options(options_) {
 }
 
 void LinearImpl::reset() {
-  // torch::nn::Linear's initialisation: Kaiming uniform weight, U[-1/sqrt(in), 1/sqrt(in)] bias.
+  const bool reference = options.init() == LinearInit::kReference;
   weight =
       register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
-  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (reference)
+    torch::nn::init::xavier_uniform_(weight);
+  else
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
   if (options.bias()) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
     bias = register_parameter("bias", torch::empty({options.out_features()}));
     torch::NoGradGuard no_grad;
-    bias.uniform_(-bound, bound);
+    if (reference)
+      bias.zero_();
+    else
+      bias.uniform_(-bound, bound);
   } else {
     bias = torch::Tensor();
   }
@@ -94,7 +100,8 @@ void LinearImpl::reset() {
 void LinearImpl::pretty_print(std::ostream& stream) const {
   stream << "nalu::Linear(in_features=" << options.in_features()
          << ", out_features=" << options.out_features()
-         << ", bias=" << (options.bias() ? "true" : "false") << ")";
+         << ", bias=" << (options.bias() ? "true" : "false")
+         << ", init=" << (options.init() == LinearInit::kReference ? "reference" : "torch") << ")";
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& input) {

@@ -134,7 +134,8 @@ std::shared_ptr<ArithmeticUnit> make_unit(const std::string& name, int64_t in, i
     return std::make_shared<RealNPUImpl>(NPUOptions(in, out).epsilon(settings.epsilon));
   }
   if (name == "linear") {
-    return std::make_shared<LinearImpl>(LinearOptions(in, out).bias(settings.linear_bias));
+    return std::make_shared<LinearImpl>(
+        LinearOptions(in, out).bias(settings.linear_bias).init(settings.linear_init));
   }
   // "mlp" on its own: a single affine layer with the activation unused.
   return std::make_shared<MLPImpl>(MLPOptions(in, out)

@@ -54,10 +54,11 @@ TEST(BenchGrid, ExpandsEveryCellAndSeedInAFixedOrder) {
   // Their Table 1: one regulariser for every layer, lambda 10 from 1e6 to 2e6.
   ASSERT_TRUE(runs.front().config.training.regularizer.has_value());
   EXPECT_EQ(runs.front().config.training.regularizer->start, 1'000'000);
-  // The Linear baseline has no bias.
+  // The Linear baseline is the reference code's: a bias, zero at the start, Xavier weights.
   for (const auto& run : runs) {
     if (run.unit == "linear") {
-      EXPECT_FALSE(run.config.model.settings.linear_bias);
+      EXPECT_TRUE(run.config.model.settings.linear_bias);
+      EXPECT_EQ(run.config.model.settings.linear_init, LinearInit::kReference);
     }
   }
   EXPECT_EQ(expand(bench_preset("nau-table1")).back().id, runs.back().id);

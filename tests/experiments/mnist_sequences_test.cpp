@@ -215,21 +215,27 @@ bool have_digits() {
   return std::filesystem::exists(data::default_mnist_dir() / "0.json");
 }
 
-// The quick configuration cut to two cores and the lengths 10 and 100. Same code path as the
-// experiment (run_mnist_sequences).
+// The quick configuration cut to two cores, the lengths 10 and 100, and a tenth of its
+// training sequences (2,000 steps of 25 instead of 10,000 of 50), so that a test takes well
+// under a minute on 2 cores. Same code path as the experiment (run_mnist_sequences).
+constexpr int64_t kSmallSteps = 2'000;
 MnistSequenceConfig small_config(MnistSequenceTask task) {
   MnistSequenceConfig config = MnistSequenceConfig::quick(task);
   config.cores = {"lstm", "nac"};
   config.test_lengths = {10, 100};
   config.test_sequences = 100;
+  config.steps = kSmallSteps;
+  config.batch_size = 25;
   config.threads = 2;
   return config;
 }
 
 // small_config(task) on the real digits, through the experiment's code path: both cores run
-// every step and learn the training length (MAE at length 10 below `learned`), and at length 100
-// the NAC's MAE is under half the LSTM's, which cannot leave the range it was trained on.
-MnistSequenceResult expect_nac_beats_lstm_at_length_100(MnistSequenceTask task, double learned) {
+// every step, the NAC learns the training length (MAE at length 10 below `learned`), and at
+// length 100 the NAC's MAE is under 1/`factor` of the LSTM's, which cannot leave the range it
+// was trained on.
+MnistSequenceResult expect_nac_beats_lstm_at_length_100(MnistSequenceTask task, double learned,
+                                                        double factor) {
   check(have_digits(),
         "no MNIST digits in " + data::default_mnist_dir().string() +
             ": run scripts/fetch-mnist.sh (or set NALU_MNIST_DIR to a directory holding them)");
@@ -239,12 +245,11 @@ MnistSequenceResult expect_nac_beats_lstm_at_length_100(MnistSequenceTask task, 
   for (const auto& core : result.cores) {
     SCOPED_TRACE(core.core);
     EXPECT_FALSE(core.diverged);
-    EXPECT_EQ(core.steps_run, 10'000);
+    EXPECT_EQ(core.steps_run, kSmallSteps);
     EXPECT_EQ(core.lengths.size(), 2u);
     if (core.lengths.size() == 2u) {
       EXPECT_EQ(core.lengths[1].length, 100);
       EXPECT_EQ(core.lengths[1].sequences, 100);
-      EXPECT_LT(core.lengths[0].mean_absolute_error, learned);
     }
   }
   if (result.cores.size() == 2u && result.cores[0].lengths.size() == 2u &&
@@ -252,26 +257,35 @@ MnistSequenceResult expect_nac_beats_lstm_at_length_100(MnistSequenceTask task, 
     const auto& lstm = result.cores[0];
     const auto& nac = result.cores[1];
     EXPECT_EQ(nac.core, "nac");
-    EXPECT_LT(nac.lengths[1].mean_absolute_error * 2, lstm.lengths[1].mean_absolute_error)
+    EXPECT_LT(nac.lengths[0].mean_absolute_error, learned);
+    EXPECT_LT(nac.lengths[1].mean_absolute_error * factor, lstm.lengths[1].mean_absolute_error)
         << "nac " << nac.lengths[1].mean_absolute_error << ", lstm "
         << lstm.lengths[1].mean_absolute_error;
   }
   return result;
 }
 
-// Addition, --quick's settings: sums of ten digits are learned (far below the MAE of 7.28 of
-// always answering 45); at length 100 the sums are near 450, the LSTM's stay near the training
-// range's.
+// Addition: the NAC learns sums of ten digits (below the MAE of 7.28 of always answering 45;
+// 3.3 measured) and keeps them at length 100, where the sums are near 450 (MAE 40 measured,
+// against the LSTM's 405: its answers stay in the training range). At this size the LSTM has
+// not learned the training length yet (MAE 7.8; --quick's 10,000 steps of 50 teach it, see
+// docs/results.md), so only the NAC's fit is asserted.
 TEST(MnistSequenceExperiment, NacAddsLongSequencesWhereTheLstmFails) {
-  expect_nac_beats_lstm_at_length_100(MnistSequenceTask::kAdd, 5.0);
+  const auto result = expect_nac_beats_lstm_at_length_100(MnistSequenceTask::kAdd, 5.0, 5.0);
+  ASSERT_EQ(result.cores.size(), 2u);
+  ASSERT_EQ(result.cores[1].lengths.size(), 2u);
+  EXPECT_LT(result.cores[1].lengths[1].mean_absolute_error, 60.0);
 }
 
-// Counting, --quick's settings: the ten counts of ten digits are learned (always answering 1
-// would give an MAE of 0.775, E|X - 1| for X ~ Binomial(10, 0.1)); at length 100 the counts are
-// near 10. The NAC's recurrent block stays near the identity it started as.
+// Counting: both cores learn the ten counts of ten digits (always answering 1 would give an MAE
+// of 0.775, E|X - 1| for X ~ Binomial(10, 0.1); measured 0.22 for the LSTM, 0.33 for the NAC);
+// at length 100, where the counts are near 10, the NAC's MAE (3.6) is under half the LSTM's
+// (8.9). The NAC's recurrent block stays near the identity it started as.
 TEST(MnistSequenceExperiment, NacCountsLongSequencesWhereTheLstmFails) {
-  const auto result = expect_nac_beats_lstm_at_length_100(MnistSequenceTask::kCount, 0.5);
+  const auto result = expect_nac_beats_lstm_at_length_100(MnistSequenceTask::kCount, 0.5, 2.0);
   ASSERT_EQ(result.cores.size(), 2u);
+  ASSERT_EQ(result.cores[0].lengths.size(), 2u);
+  EXPECT_LT(result.cores[0].lengths[0].mean_absolute_error, 0.5);  // the LSTM learns counting
   EXPECT_TRUE(std::isnan(result.cores[0].recurrence_diagonal_min));
   EXPECT_GT(result.cores[1].recurrence_diagonal_min, 0.9);
 }

@@ -64,6 +64,21 @@ TEST(LinearTest, MatchesTorchLinearAndItsInitialisationBounds) {
                        "linear: expected 16 input features, got 3"));
 }
 
+// The NAU paper's Linear baseline: zero bias, Xavier-uniform weight (bound sqrt(6 / (in + out))
+// = 0.5 for 16 -> 8, twice torch's 0.25, so a torch start would rarely come near it).
+TEST(LinearTest, ReferenceInitialisationHasZeroBiasAndXavierBounds) {
+  torch::manual_seed(4);
+  Linear linear(LinearOptions(16, 8).init(LinearInit::kReference));
+  EXPECT_TRUE(torch::equal(linear->bias, torch::zeros({8})));
+  const double bound = std::sqrt(6.0 / (16 + 8));
+  EXPECT_LE(linear->weight.abs().max().item<double>(), bound + 1e-6);
+  EXPECT_GT(linear->weight.abs().max().item<double>(), 0.9 * bound);
+  // The torch start has a non-zero bias.
+  Linear torch_start(LinearOptions(16, 8));
+  EXPECT_GT(torch_start->bias.abs().max().item<double>(), 0.0);
+  EXPECT_LE(torch_start->weight.abs().max().item<double>(), 0.25 + 1e-6);
+}
+
 TEST(MlpTest, FormulaIsOpaqueWithInfiniteRoundingError) {
   torch::manual_seed(3);
   MLP mlp(MLPOptions(3, 2).hidden({4}));

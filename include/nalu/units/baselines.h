@@ -52,6 +52,9 @@ struct LinearOptions {
   TORCH_ARG(int64_t, in_features);
   TORCH_ARG(int64_t, out_features);
   TORCH_ARG(bool, bias) = true;
+  /// kReference is the Linear baseline of the NAU paper's tables (Xavier-uniform weight, zero
+  /// bias); kTorch is torch::nn::Linear's start.
+  TORCH_ARG(LinearInit, init) = LinearInit::kTorch;
 };
 
 /// y = x W^T + b, read back as a formula by rounding W and b to integers.
@@ -59,6 +62,7 @@ struct LinearOptions {
 /// Example:
 /// ```
 /// nalu::Linear layer(nalu::LinearOptions(100, 2).bias(false));
+/// nalu::Linear baseline(nalu::LinearOptions(100, 2).init(nalu::LinearInit::kReference));
 /// ```
 class LinearImpl : public torch::nn::Cloneable<LinearImpl>, public ArithmeticUnit {
  public:

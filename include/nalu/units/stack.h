@@ -19,6 +19,7 @@ struct UnitSettings {
   bool nalu_shared_weights = true;
   bool nalu_gate_bias = false;
   bool linear_bias = true;  // linear and mlp
+  LinearInit linear_init = LinearInit::kTorch;  // linear
   std::string mlp_activation = "relu6";
 };
 

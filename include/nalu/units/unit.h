@@ -26,6 +26,12 @@ enum class Init {
   kXavierUniform,    // Glorot uniform, as most PyTorch ports do
 };
 
+/// How a Linear baseline layer starts.
+enum class LinearInit {
+  kTorch,      // torch::nn::Linear's: Kaiming-uniform weight (a = sqrt(5)), U[-1/sqrt(in), ...] bias
+  kReference,  // Madsen & Johansen's Linear baseline: Xavier-uniform weight, zero bias
+};
+
 /// Interface of an arithmetic layer. Implementations derive from torch::nn::Module (usually
 /// through torch::nn::Cloneable) and from this class.
 class ArithmeticUnit {
