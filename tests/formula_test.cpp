@@ -195,6 +195,87 @@ TEST(FormulaTest, NonFiniteWeightsAreNeverExact) {
   EXPECT_FALSE(formula.exact());
 }
 
+TEST(FormulaTest, AsciiFormIsPythonSyntax) {
+  const auto sum = sum_expr({{1, x(0)}, {-2, x(1)}, {1, c(3)}});
+  EXPECT_EQ(to_ascii(sum), "x0 - 2*x1 + 3");
+  EXPECT_EQ(to_ascii(sum_expr({{-1, x(0)}, {0.5, x(1)}})), "-x0 + 0.5*x1");
+  EXPECT_EQ(to_ascii(product_expr({{1, x(0)}, {-1, x(1)}, {2, x(2)}})), "x0*x1**-1*x2**2");
+  EXPECT_EQ(to_ascii(product_expr({{1, sum}, {-1, x(2)}})), "(x0 - 2*x1 + 3)*x2**-1");
+  EXPECT_EQ(to_ascii(product_expr({{1, abs_expr(x(0))}, {-1, abs_expr(sum)}})),
+            "abs(x0)*abs(x0 - 2*x1 + 3)**-1");
+  EXPECT_EQ(to_ascii(sigmoid_expr(sum_expr({{0.5, x(0)}}))), "(1/(1 + exp(-(0.5*x0))))");
+  EXPECT_EQ(to_ascii(gate_expr(sigmoid_expr(x(2)), x(0), abs_expr(x(1)))),
+            "(1/(1 + exp(-(x2))))*x0 + (1 - (1/(1 + exp(-(x2)))))*abs(x1)");
+  EXPECT_EQ(to_ascii(min_expr(product_expr({{1, sign_expr(x(0))}, {1, x(1)}}), exp_expr(c(20)))),
+            "Min(sign(x0)*x1, exp(20))");
+  EXPECT_EQ(to_ascii(max_expr(abs_expr(x(0)), c(1e-7))), "Max(abs(x0), 1e-07)");
+  EXPECT_EQ(to_ascii(cos_pi_expr(sum_expr({{1, negative_expr(x(0))}, {1, negative_expr(x(1))}}))),
+            "cos(pi*(Heaviside(-(x0), 0) + Heaviside(-(x1), 0)))");
+  EXPECT_EQ(to_ascii(c(-3)), "-3");
+  EXPECT_EQ(to_ascii(product_expr({{1, c(-3)}, {1, x(0)}})), "(-3)*x0");
+  // Non-integers keep every digit of the double they stand for.
+  EXPECT_EQ(to_ascii(sum_expr({{0.1f, x(0)}})), "0.10000000149011612*x0");
+  // A single factor or term prints as itself.
+  EXPECT_EQ(to_ascii(product_expr({{1, sum}})), "x0 - 2*x1 + 3");
+  EXPECT_EQ(to_string(product_expr({{1, sum}})), "x0 − 2·x1 + 3");
+}
+
+TEST(FormulaTest, PrettyFormOfFunctions) {
+  EXPECT_EQ(to_string(product_expr({{1, abs_expr(x(0))}, {-1, abs_expr(x(1))}})), "|x0| · |x1|⁻¹");
+  EXPECT_EQ(to_string(min_expr(product_expr({{1, sign_expr(x(0))}, {1, x(1)}}), exp_expr(c(20)))),
+            "min(sign(x0) · x1, exp(20))");
+  EXPECT_EQ(to_string(cos_pi_expr(negative_expr(x(0)))), "cos(π·[x0 < 0])");
+  EXPECT_EQ(to_string(cos_pi_expr(sum_expr({{1, negative_expr(x(0))}, {1, negative_expr(x(1))}}))),
+            "cos(π·([x0 < 0] + [x1 < 0]))");
+  EXPECT_TRUE(same_expr(abs_expr(sum_expr({{1, x(0)}, {1, x(1)}})),
+                        abs_expr(sum_expr({{1, x(1)}, {1, x(0)}}))));
+  EXPECT_FALSE(same_expr(abs_expr(x(0)), sign_expr(x(0))));
+  EXPECT_EQ(to_string(substitute(abs_expr(x(0)), {sum_expr({{1, x(1)}, {-1, x(2)}})})),
+            "|x1 − x2|");
+}
+
+TEST(FormulaTest, EvaluateComputesEveryKind) {
+  Formula formula;
+  formula.outputs = {
+      product_expr({{1, abs_expr(x(0))}, {-1, abs_expr(x(1))}}),
+      gate_expr(sigmoid_expr(c(0)), x(0), x(1)),
+      min_expr(product_expr({{1, abs_expr(x(0))}, {1, abs_expr(x(1))}}), exp_expr(c(1))),
+      product_expr({{1, sign_expr(x(0))}, {1, cos_pi_expr(negative_expr(x(1)))}}),
+  };
+  const std::vector<double> in = {-3, 1.5};
+  const auto y = evaluate(formula, in);
+  ASSERT_EQ(y.size(), 4u);
+  EXPECT_DOUBLE_EQ(y[0], 2.0);
+  EXPECT_DOUBLE_EQ(y[1], -0.75);
+  EXPECT_DOUBLE_EQ(y[2], std::exp(1.0));
+  EXPECT_DOUBLE_EQ(y[3], -1.0);
+}
+
+TEST(FormulaTest, SimplifyChecksSignsClipsAndGatesOnTheSets) {
+  Formula formula;
+  formula.outputs = {
+      product_expr({{1, abs_expr(x(0))}, {1, abs_expr(x(1))}}),
+      min_expr(product_expr({{1, abs_expr(x(0))}, {1, sign_expr(x(0))}}), exp_expr(c(20))),
+      gate_expr(sigmoid_expr(sum_expr({{-40, x(0)}})), x(1), abs_expr(x(0))),
+      gate_expr(sigmoid_expr(x(1)), abs_expr(x(0)), abs_expr(x(0))),
+  };
+  // x0 in [1, 3], x1 of both signs.
+  const std::vector<float> rows = {1, -2, 2, 0.5, 3, 4};
+  const Formula simplified = simplify(formula, {{rows, 2}});
+  EXPECT_EQ(simplified.lines(),
+            (std::vector<std::string>{"y0 = x0 · |x1|", "y1 = x0", "y2 = x0", "y3 = x0"}));
+  EXPECT_EQ(simplified.literal->lines(), formula.lines());
+  EXPECT_LE(simplified.max_simplification_deviation, 1e-12);
+  for (const auto& s : simplified.simplifications)
+    EXPECT_LE(s.max_deviation, 1e-12) << s.where << ": " << s.what;
+  // A set in which x0 takes both signs checks none of the sign claims; the clip still never acts.
+  const std::vector<float> mixed = {1, -2, -2, 0.5};
+  const Formula kept = simplify(formula, {{mixed, 2}});
+  EXPECT_EQ(kept.lines()[0], "y0 = |x0| · |x1|");
+  EXPECT_EQ(kept.lines()[1], "y1 = x0");    // |x0| · sign(x0) = x0 holds everywhere
+  EXPECT_EQ(kept.lines()[3], "y3 = |x0|");  // equal paths merge without data
+}
+
 TEST(FormulaTest, HugeValuesRenderInScientificNotation) {
   // Beyond the range of long long an integer-valued double is not printed digit by digit.
   EXPECT_EQ(to_string(c(1e20)), "1e+20");

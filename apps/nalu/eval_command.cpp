@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "format.h"
+#include "formula_output.h"
 #include "nalu/nalu.h"
 
 namespace nalu::cli {
@@ -22,6 +23,10 @@ CLI::App* add_eval_command(CLI::App& app, EvalFlags& f) {
                   "Range of the extrapolation set (default: the training run's)");
   cmd->add_option("--eval-size", f.eval_size, "Samples in each set (default: the run's)");
   cmd->add_option("--output,-o", f.output, "Write the results as JSON to this file");
+  cmd->add_flag("--ascii", f.ascii_formula,
+                "Print the formula in ASCII (Python/SymPy syntax) as well");
+  cmd->add_flag("--literal-formula", f.literal_formula,
+                "Print the formula before the simplifications checked on the evaluation sets");
   return cmd;
 }
 
@@ -51,7 +56,7 @@ int run_eval_command(const EvalFlags& f) {
   std::tie(e.interpolation_mse, e.interpolation_accuracy) = evaluate_on(task.interpolation_set());
   std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = evaluate_on(task.extrapolation_set());
   e.sparsity_error = loaded.model->sparsity_error();
-  const Formula formula = loaded.model->formula();
+  const Formula formula = readout(loaded.model->formula(), task);
 
   std::printf("model: %s (%s), task %s: x from %s, extrapolation %s\n", f.model.c_str(),
               loaded.model->unit_name().c_str(), task.describe().c_str(),
@@ -60,10 +65,7 @@ int run_eval_command(const EvalFlags& f) {
   std::printf("interpolation MSE %s, extrapolation MSE %s, sparsity error %s\n",
               short_number(e.interpolation_mse).c_str(), short_number(e.extrapolation_mse).c_str(),
               short_number(e.sparsity_error).c_str());
-  std::printf("formula (max distance from rounded weights %s):\n",
-              short_number(formula.max_rounding_error).c_str());
-  for (const auto& line : formula.lines())
-    std::printf("  %s\n", line.c_str());
+  print_formula(formula, "formula (", {f.ascii_formula, f.literal_formula});
   if (!f.output.empty()) {
     const nlohmann::json out = {{"nalu_version", kVersion},
                                 {"kind", "eval"},

@@ -15,6 +15,7 @@ struct EvalFlags {
   std::optional<std::string> interpolation, extrapolation;
   std::optional<int64_t> eval_size;
   std::string output;
+  bool ascii_formula = false, literal_formula = false;
 };
 
 CLI::App* add_eval_command(CLI::App& app, EvalFlags& flags);

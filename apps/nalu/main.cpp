@@ -13,6 +13,7 @@
 #include "eval_command.h"
 #include "experiment_command.h"
 #include "format.h"
+#include "formula_output.h"
 #include "interrupt.h"
 #include "nalu/nalu.h"
 #include "progress.h"
@@ -49,6 +50,7 @@ struct TrainFlags {
   std::string progress = "auto";
   std::string engine = "auto";
   bool quiet = false;
+  bool ascii_formula = false, literal_formula = false;
   // Checkpoints and faults (nalu/train/checkpoint.h).
   std::string checkpoint, save_model, on_nan = "stop";
   int64_t checkpoint_every = 0;
@@ -210,6 +212,10 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
   cmd->add_option("--output,-o", f.output, "Write the run's JSON record to this file");
   cmd->add_option("--progress", f.progress, "auto, bar, lines or none")->capture_default_str();
   cmd->add_flag("--quiet,-q", f.quiet, "Print only the formula and errors; no progress");
+  cmd->add_flag("--ascii", f.ascii_formula,
+                "Print the formula in ASCII (Python/SymPy syntax) as well");
+  cmd->add_flag("--literal-formula", f.literal_formula,
+                "Print the formula before the simplifications checked on the evaluation sets");
   cmd->add_option("--checkpoint", f.checkpoint,
                   "Checkpoint file, written every --checkpoint-every steps and on Ctrl-C / "
                   "SIGTERM, atomically");
@@ -281,8 +287,8 @@ int run_train(const TrainFlags& flags) {
                                                   : nalu::cli::parse_progress_mode(flags.progress));
   nalu::TrainResult result;
   try {
-    result =
-        nalu::run(config, [&](const nalu::ProgressEvent& event) { progress(event); }, control);
+    result = nalu::run(
+        config, [&](const nalu::ProgressEvent& event) { progress(event); }, control);
   } catch (const nalu::Interrupted&) {
     progress.finish();
     throw;
@@ -304,10 +310,8 @@ int run_train(const TrainFlags& flags) {
   std::printf("final (step %lld): interpolation MSE %s, extrapolation MSE %s\n",
               static_cast<long long>(last.step), fmt(last.interpolation_mse).c_str(),
               fmt(last.extrapolation_mse).c_str());
-  std::printf("formula (at best step, max distance from rounded weights %s):\n",
-              fmt(result.best_formula.max_rounding_error).c_str());
-  for (const auto& line : result.best_formula.lines())
-    std::printf("  %s\n", line.c_str());
+  nalu::cli::print_formula(result.best_formula, "formula (at best step, ",
+                           {flags.ascii_formula, flags.literal_formula});
   std::printf("time:  %.1f s, %.0f iterations/s (%s engine)\n", result.wall_seconds,
               result.iterations_per_second, result.engine.c_str());
   if (result.resumed_from > 0)

@@ -245,7 +245,10 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
       guard.interrupt(step, capture(step));
   }
   net.store(*model);
-  result.final_formula = model->formula();
+  // The literal formulas were read from the LibTorch model, as the torch engine reads them; the
+  // simplification checks them on the same sets.
+  result.best_formula = readout(result.best_formula, task);
+  result.final_formula = readout(model->formula(), task);
   tracker.finish(training.iterations);
   if (!control.save_model.empty())
     save_model(control.save_model, config, *model);

@@ -298,9 +298,22 @@ nlohmann::json evaluation_to_json(const Evaluation& e) {
 }
 
 nlohmann::json formula_to_json(const Formula& formula) {
-  return {{"lines", formula.lines()},
-          {"max_rounding_error", number(formula.max_rounding_error)},
-          {"exact", formula.exact()}};
+  nlohmann::json out = {{"lines", formula.lines()},
+                        {"max_rounding_error", number(formula.max_rounding_error)},
+                        {"exact", formula.exact()},
+                        {"ascii", formula.ascii_lines()}};
+  // What the readout simplified (checked on the evaluation sets), and the formula before.
+  auto simplifications = nlohmann::json::array();
+  for (const auto& s : formula.simplifications) {
+    simplifications.push_back(
+        {{"where", s.where}, {"what", s.what}, {"max_deviation", number(s.max_deviation)}});
+  }
+  out["simplifications"] = simplifications;
+  out["max_simplification_deviation"] = number(formula.max_simplification_deviation);
+  const Formula& literal = formula.literal ? *formula.literal : formula;
+  out["literal_lines"] = literal.lines();
+  out["literal_ascii"] = literal.ascii_lines();
+  return out;
 }
 
 nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {

@@ -177,6 +177,18 @@ std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double 
   return {mse, accuracy};
 }
 
+Formula readout(const Formula& literal, const ArithmeticTask& task) {
+  std::vector<std::vector<float>> inputs;
+  inputs.reserve(2);  // the sets view these vectors
+  std::vector<EvaluationSet> sets;
+  for (const Batch* set : {&task.interpolation_set(), &task.extrapolation_set()}) {
+    const auto values = set->input.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    inputs.emplace_back(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+    sets.push_back({inputs.back(), values.dim() == 2 ? values.size(1) : 0});
+  }
+  return simplify(literal, sets);
+}
+
 ArithmeticTask make_task(const RunConfig& config) {
   ArithmeticTaskOptions options = config.task_options;
   options.seed = config.seed;
@@ -308,7 +320,8 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
       guard.interrupt(step, capture(step));
   }
 
-  result.final_formula = model.formula();
+  result.best_formula = readout(result.best_formula, task);
+  result.final_formula = readout(model.formula(), task);
   tracker.finish(training.iterations);
   if (!control.save_model.empty())
     save_model(control.save_model, config, model);

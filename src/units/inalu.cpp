@@ -104,13 +104,34 @@ Formula INALUImpl::formula() const {
   Formula formula;
   const auto additive =
       read_additive(detail::to_vector(additive_weight()), out, in, formula.max_rounding_error);
-  const auto multiplicative = read_multiplicative(detail::to_vector(multiplicative_weight()), out,
-                                                  in, formula.max_rounding_error);
+  // The multiplicative path as computed: exp(min(W log(max(|x|, eps)), omega)) =
+  // min(prod_i max(|x_i|, eps)^W_ji, exp(omega)), times the NMU over sign(x) with weights |W|,
+  // which for |W| rounded to 0 or 1 is the product of sign(x_i) over the inputs the path reads.
+  const auto w_mul = detail::to_vector(multiplicative_weight());
   const auto g = detail::to_vector(torch::sigmoid(gate));
   for (int j = 0; j < out; ++j) {
+    std::vector<std::pair<double, ExprPtr>> magnitude, sign;
+    for (int i = 0; i < in; ++i) {
+      const double w = w_mul[static_cast<size_t>(j) * in + i];
+      const double rounded = std::round(w);
+      add_rounding_error(formula.max_rounding_error, std::abs(w - rounded));
+      if (rounded == 0.0)
+        continue;
+      ExprPtr clipped = abs_expr(input_expr(i));
+      if (options.epsilon() > kNegligibleEpsilon)
+        clipped = max_expr(clipped, constant_expr(options.epsilon()));
+      magnitude.emplace_back(rounded, clipped);
+      sign.emplace_back(1.0, sign_expr(input_expr(i)));
+    }
+    std::vector<std::pair<double, ExprPtr>> factors = {
+        {1.0,
+         min_expr(product_expr(std::move(magnitude)), exp_expr(constant_expr(options.omega())))}};
+    factors.insert(factors.end(), sign.begin(), sign.end());
+    // The gate does not depend on the input: a weight, rounded to 0 or 1 like the others.
     const double rounded = std::round(g[j]);
     add_rounding_error(formula.max_rounding_error, std::abs(g[j] - rounded));
-    formula.outputs.push_back(gate_expr(constant_expr(rounded), additive[j], multiplicative[j]));
+    formula.outputs.push_back(
+        gate_expr(constant_expr(rounded), additive[j], product_expr(std::move(factors))));
   }
   return formula;
 }

@@ -117,9 +117,11 @@ double NACMulImpl::sparsity_error() const {
 }
 
 Formula NACMulImpl::formula() const {
+  // exp(W log(|x| + eps)) = prod_i (|x_i| + eps)^W_ji: the sign of x is lost, and so it reads.
   Formula formula;
-  formula.outputs = read_multiplicative(detail::to_vector(weight()), options.out_features(),
-                                        options.in_features(), formula.max_rounding_error);
+  formula.outputs =
+      read_log_space(detail::to_vector(weight()), options.out_features(), options.in_features(),
+                     formula.max_rounding_error, options.epsilon());
   return formula;
 }
 

@@ -102,8 +102,8 @@ Formula NALUImpl::formula() const {
   Formula formula;
   const auto additive =
       read_additive(detail::to_vector(additive_weight()), out, in, formula.max_rounding_error);
-  const auto multiplicative = read_multiplicative(detail::to_vector(multiplicative_weight()), out,
-                                                  in, formula.max_rounding_error);
+  const auto multiplicative = read_log_space(detail::to_vector(multiplicative_weight()), out, in,
+                                             formula.max_rounding_error, options.epsilon());
   const auto gate_w = detail::to_vector(gate_weight);
   const auto gate_b = gate_bias.defined() ? detail::to_vector(gate_bias) : std::vector<float>();
   for (int j = 0; j < out; ++j) {

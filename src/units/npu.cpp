@@ -77,21 +77,45 @@ double NPUImpl::sparsity_error() const {
 }
 
 Formula NPUImpl::formula() const {
-  // y_j = prod_i x_i ^ round(W_re,ji) over the inputs whose gate rounds to 1.
+  // With the gate rounded to 0 or 1, W_im to 0 and W_re to integers, an input whose gate is 0
+  // contributes the factor 1 and one whose gate is 1 the factor
+  //   (|x_i| + eps)^W_ji · cos(pi W_ji [x_i < 0]),
+  // and cos(pi sum_i k_i) = prod_i cos(pi k_i) for integers k_i. Without eps that factor is
+  // exactly x_i^W_ji (a negative x_i to an odd power keeps its sign), which is how it reads;
+  // with a non-negligible eps it is written out as it stands, the cosine of odd W only.
   const int out = static_cast<int>(options.out_features());
   const int in = static_cast<int>(options.in_features());
   Formula formula;
-  auto weight = detail::to_vector(w_real);
+  const auto weight = detail::to_vector(w_real);
   const auto g = detail::to_vector(gate);
+  std::vector<bool> read(in);
   for (int i = 0; i < in; ++i) {
     const double rounded = std::round(g[i]);
     add_rounding_error(formula.max_rounding_error, std::abs(g[i] - rounded));
-    if (rounded == 0.0) {
-      for (int j = 0; j < out; ++j)
-        weight[j * in + i] = 0.0f;
-    }
+    read[i] = rounded != 0.0;
   }
-  formula.outputs = read_multiplicative(weight, out, in, formula.max_rounding_error);
+  const bool with_epsilon = options.epsilon() > kNegligibleEpsilon;
+  for (int j = 0; j < out; ++j) {
+    std::vector<std::pair<double, ExprPtr>> factors, phase;
+    for (int i = 0; i < in; ++i) {
+      const double w = weight[static_cast<size_t>(j) * in + i];
+      const double rounded = std::round(w);
+      add_rounding_error(formula.max_rounding_error, std::abs(w - rounded));
+      if (!read[i] || rounded == 0.0)
+        continue;
+      if (!with_epsilon) {
+        factors.emplace_back(rounded, input_expr(i));
+        continue;
+      }
+      factors.emplace_back(rounded, sum_expr({{1.0, abs_expr(input_expr(i))},
+                                              {1.0, constant_expr(options.epsilon())}}));
+      if (std::fmod(std::abs(rounded), 2.0) == 1.0)
+        phase.emplace_back(1.0, negative_expr(input_expr(i)));
+    }
+    if (!phase.empty())
+      factors.emplace_back(1.0, cos_pi_expr(sum_expr(std::move(phase))));
+    formula.outputs.push_back(product_expr(std::move(factors)));
+  }
   if (w_imag.defined()) {
     torch::NoGradGuard no_grad;
     add_rounding_error(formula.max_rounding_error, w_imag.abs().max().item<double>());

@@ -98,11 +98,19 @@ fi
 # ... on the fused engine by default, and the torch engine finds the same formula.
 if grep -q "(fused engine)" "$work/out"; then pass; else fail "default engine is not fused"; fi
 "$nalu" train --op mul --unit nmu --input-size 10 --iterations 30000 --seed 1 --engine torch \
-  --progress none >"$work/out" 2>&1 || fail "NMU run on the torch engine failed"
+  --progress none --ascii >"$work/out" 2>&1 || fail "NMU run on the torch engine failed"
 if grep -qF "y0 = (x2 + x3) · (x3 + x4)" "$work/out" && grep -q "(torch engine)" "$work/out"; then
   pass
 else
   fail "torch engine: $(cat "$work/out")"
+fi
+# --ascii adds the formula in Python/SymPy syntax; the record has both forms and the literal one.
+if grep -qxF "  y0 = (x2 + x3)*(x3 + x4)" "$work/out"; then pass; else fail "--ascii: $(cat "$work/out")"; fi
+if grep -qF '"y0 = (x2 + x3)*(x3 + x4)"' "$work/mul.json" && grep -qF '"literal_ascii"' "$work/mul.json" &&
+   grep -qF '"simplifications"' "$work/mul.json"; then
+  pass
+else
+  fail "record lacks the ASCII formula: $(grep -A12 '"formula"' "$work/mul.json")"
 fi
 
 # --- nalu bench: records, resume, shards and merge ---

@@ -110,7 +110,7 @@ TEST(NaluTest, FormulaShowsBothPathsAndTheGate) {
   const auto formula = unit->formula();
   ASSERT_EQ(formula.outputs.size(), 1u);
   EXPECT_EQ(formula.lines()[0],
-            "y0 = σ(0.5·x0 − 2·x1)·(x0 + x1) + (1 − σ(0.5·x0 − 2·x1))·(x0 · x1⁻¹)");
+            "y0 = σ(0.5·x0 − 2·x1)·(x0 + x1) + (1 − σ(0.5·x0 − 2·x1))·(|x0| · |x1|⁻¹)");
   // Gate weights are written out, not rounded: they do not count as rounding error.
   EXPECT_TRUE(formula.exact());
 

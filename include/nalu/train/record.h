@@ -17,6 +17,10 @@ nlohmann::json config_to_json(const RunConfig& config);
 /// ("config: 'task.input_size' must be an integer"), and the result is validate()d.
 RunConfig config_from_json(const nlohmann::json& json);
 nlohmann::json evaluation_to_json(const Evaluation& evaluation);
+/// {"lines": pretty lines, "max_rounding_error", "exact", "ascii": the lines in ASCII,
+///  "simplifications": [{"where", "what", "max_deviation"}], "max_simplification_deviation",
+///  "literal_lines" and "literal_ascii": the formula before simplification (the same lines when
+///  nothing was simplified)}.
 nlohmann::json formula_to_json(const Formula& formula);
 
 /// A record for a finished run; `status` is "ok".

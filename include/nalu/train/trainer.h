@@ -40,10 +40,10 @@ struct Rollback {
 
 struct TrainResult {
   std::vector<Evaluation> history;
-  Evaluation best;   // at the lowest interpolation MSE
-  Evaluation final;  // after the last step
-  Formula best_formula;
-  Formula final_formula;
+  Evaluation best;        // at the lowest interpolation MSE
+  Evaluation final;       // after the last step
+  Formula best_formula;   // readout() of the model at the best step
+  Formula final_formula;  // readout() of the model after the last step
   int64_t iterations = 0;
   int64_t reinitializations = 0;
   std::vector<RegularizerSchedule> schedules;  // the regulariser schedule each layer used
@@ -67,6 +67,11 @@ using ProgressCallback = std::function<void(const ProgressEvent&)>;
 /// The regulariser schedule of each layer of `model` for a run configured by `training`.
 std::vector<RegularizerSchedule> layer_schedules(const StackImpl& model,
                                                  const TrainingConfig& training);
+
+/// The formula a run reports: `literal` (a model's formula()) simplified where that is checked
+/// on the task's interpolation and extrapolation sets (nalu::simplify). Both engines use it at
+/// the best step and at the end, and `nalu eval` on its own sets.
+Formula readout(const Formula& literal, const ArithmeticTask& task);
 
 /// Evaluates `model` on a batch: MSE and share of predictions within atol + rtol * |target|.
 std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol, double rtol);
