@@ -28,7 +28,7 @@ enum class Init {
 
 /// How a Linear baseline layer starts.
 enum class LinearInit {
-  kTorch,      // torch::nn::Linear's: Kaiming-uniform weight (a = sqrt(5)), U[-1/sqrt(in), ...] bias
+  kTorch,  // torch::nn::Linear's: Kaiming-uniform weight (a = sqrt(5)), U[-1/sqrt(in), ...] bias
   kReference,  // Madsen & Johansen's Linear baseline: Xavier-uniform weight, zero bias
 };
 
