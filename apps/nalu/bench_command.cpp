@@ -171,12 +171,13 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
   }
   if (!f.output.empty()) {
     // About 300 bytes of JSON per evaluation of each run.
-    uint64_t bytes = 0;
-    for (const auto& run : runs)
-      bytes +=
-          4096 + 512 * static_cast<uint64_t>(
-                           run.config.training.iterations / run.config.training.eval_interval + 2);
-    check_free_space(f.output, bytes, "the records");
+    double bytes = 0.0;
+    for (const auto& run : runs) {
+      const auto& training = run.config.training;
+      bytes += 4096.0 +
+               512.0 * (static_cast<double>(training.iterations / training.eval_interval) + 2.0);
+    }
+    check_free_space(f.output, bytes, "the records file");
   }
   BenchControl control;
   control.checkpoint_dir = f.checkpoint_dir;

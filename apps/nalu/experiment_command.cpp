@@ -2,8 +2,10 @@
 
 #include <cstdio>
 
+#include "interrupt.h"
 #include "nalu/error.h"
 #include "nalu/experiments/experiment.h"
+#include "nalu/train/checkpoint.h"
 #include "progress.h"
 
 namespace nalu::cli {
@@ -54,8 +56,12 @@ int run_experiment_command(const ExperimentFlags& f) {
   options.output_dir = f.output;
   options.threads = f.threads;
   ExperimentReport report;
+  const std::atomic<bool>& stop = install_stop_handlers();
   try {
     report = run_experiment(f.name, options, [&](const ExperimentEvent& event) {
+      // A signal stops the experiment at its next progress point (nothing is written yet).
+      if (stop.load(std::memory_order_relaxed))
+        throw Interrupted(event.done, "", "experiment " + f.name + " stopped before it finished");
       progress.items(event.stage, event.done, event.total, event.elapsed_seconds);
     });
   } catch (...) {

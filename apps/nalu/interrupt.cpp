@@ -33,6 +33,15 @@ const std::atomic<bool>& install_stop_handlers() {
   return stop_requested;
 }
 
+void request_stop() {
+  stop_requested.store(true);
+}
+
+void reset_stop_request() {
+  stop_requested.store(false);
+  received = 0;
+}
+
 int stop_signal() {
   return received;
 }

@@ -8,6 +8,10 @@ namespace nalu::cli {
 
 /// Installs the handlers (idempotent) and returns the flag they set.
 const std::atomic<bool>& install_stop_handlers();
+/// Sets the flag as a signal would (for a caller that runs commands in-process, e.g. a test).
+void request_stop();
+/// Clears the flag and the signal: each command starts with no stop requested.
+void reset_stop_request();
 /// The signal that set the flag (SIGINT, SIGTERM), or 0.
 int stop_signal();
 /// The conventional exit code after that signal: 128 + its number (130 for SIGINT).

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "interrupt.h"
 #include "nalu/error.h"
 #include "nalu/strings.h"
 #include "nalu/train/recurrent_grid.h"
@@ -100,8 +101,9 @@ int run_recurrent_command(const RecurrentFlags& f) {
     std::fprintf(stderr, "recurrent: %zu runs on %lld jobs\n", configs.size(),
                  static_cast<long long>(jobs));
   }
-  const auto runs =
-      run_recurrent_grid(grid, jobs, [&](const RecurrentRun& run, int64_t finished, int64_t total) {
+  const auto runs = run_recurrent_grid(
+      grid, jobs,
+      [&](const RecurrentRun& run, int64_t finished, int64_t total) {
         if (f.quiet)
           return;
         std::string what = run.diverged ? std::string("diverged") : std::string();
@@ -114,7 +116,8 @@ int run_recurrent_command(const RecurrentFlags& f) {
         std::fprintf(stderr, "[%lld/%lld] %s/%s/seed=%llu: %s\n", static_cast<long long>(finished),
                      static_cast<long long>(total), operation_name(run.op).c_str(),
                      run.core.c_str(), static_cast<unsigned long long>(run.seed), what.c_str());
-      });
+      },
+      &install_stop_handlers());
   std::fputs(render_recurrent_table(summarize_recurrent(runs), f.format).c_str(), stdout);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "nalu/experiments/report.h"
 #include "nalu/formula.h"
 #include "nalu/io/archive.h"
+#include "nalu/limits.h"
 #include "nalu/models/batched.h"
 #include "nalu/models/head.h"
 #include "nalu/regularizer.h"

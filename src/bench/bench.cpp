@@ -10,6 +10,7 @@
 
 #include "nalu/error.h"
 #include "nalu/io/archive.h"
+#include "nalu/limits.h"
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
 #include "nalu/train/fused.h"
@@ -131,6 +132,17 @@ std::vector<BenchRun> expand(const BenchGrid& grid) {
   check(!grid.units.empty(), "bench: no unit given");
   check(!grid.ranges.empty(), "bench: no range given");
   check(grid.seeds > 0, "bench: seeds must be positive, got " + std::to_string(grid.seeds));
+  // The plan is built whole: refuse one the machine cannot hold before building it.
+  int64_t cells = 0;
+  for (const auto op : grid.operations) {
+    for (const auto& unit_spec : grid.units)
+      cells += !grid.include || grid.include(op, unit_spec) ? 1 : 0;
+  }
+  cells *= static_cast<int64_t>(grid.ranges.size());
+  const double planned = static_cast<double>(cells) * static_cast<double>(grid.seeds);
+  check_memory({"bench: the plan",
+                std::to_string(cells) + " cells x " + std::to_string(grid.seeds) + " seeds",
+                planned * static_cast<double>(sizeof(BenchRun) + 1024)});
   std::vector<BenchRun> runs;
   for (const auto op : grid.operations) {
     for (const auto& range : grid.ranges) {

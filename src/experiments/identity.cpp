@@ -15,6 +15,7 @@
 #include "experiments/progress_counter.h"
 #include "nalu/error.h"
 #include "nalu/experiments/report.h"
+#include "nalu/limits.h"
 #include "nalu/models/batched.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
@@ -220,6 +221,24 @@ void IdentityConfig::validate() const {
         "identity: grid points must be in [2, " + std::to_string(kMaxGridPoints) + "], got " +
             std::to_string(grid_points));
   check(threads >= 0, "identity: threads must be >= 0, got " + std::to_string(threads));
+  // Every model of a family trains as one batched network; at most every family at once.
+  double weights = 0.0, widths = 2.0;
+  int64_t previous = 1;
+  for (auto size : hidden) {
+    weights += static_cast<double>(previous) * static_cast<double>(size + 1);
+    widths += static_cast<double>(size);
+    previous = size;
+  }
+  weights += static_cast<double>(previous + 1);
+  const auto parallel = static_cast<double>(families.size());
+  const auto model_count = static_cast<double>(models);
+  check_memory({"identity: the models in training",
+                std::to_string(models) + " models per family, " + std::to_string(families.size()) +
+                    " families, batch size " + std::to_string(batch_size) + ", grid points " +
+                    std::to_string(grid_points),
+                parallel * model_count *
+                    (weights * 4.0 * 4.0 +
+                     static_cast<double>(std::max(batch_size, grid_points)) * widths * 4.0 * 4.0)});
 }
 
 IdentityResult run_identity(const IdentityConfig& config, const ExperimentProgress& progress) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "layer.h"
+#include "nalu/limits.h"
 #include "nalu/units/baselines.h"
 
 namespace nalu::fused {
@@ -333,7 +334,7 @@ std::unique_ptr<Layer> make_baseline_layer(const std::string& name, int in, int 
   }
   std::vector<int> sizes{in};
   for (auto size : hidden)
-    sizes.push_back(static_cast<int>(size));
+    sizes.push_back(checked_narrow<int>(size, "fused engine: hidden size"));
   sizes.push_back(out);
   return std::make_unique<Dense>(sizes, settings.linear_bias, activation, max_batch);
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "nalu/error.h"
+#include "nalu/limits.h"
 #include "train/shared.h"
 
 namespace nalu::fused {
@@ -44,8 +45,9 @@ Plan plan_layers(const std::vector<std::string>& units, const std::vector<int64_
   if (units.size() == 1 && units.front() == "mlp") {
     std::vector<int64_t> hidden(sizes.begin() + 1, sizes.end() - 1);
     auto layer =
-        make_baseline_layer("mlp", static_cast<int>(sizes.front()), static_cast<int>(sizes.back()),
-                            hidden, settings, max_batch, &plan.why);
+        make_baseline_layer("mlp", checked_narrow<int>(sizes.front(), "fused engine: input size"),
+                            checked_narrow<int>(sizes.back(), "fused engine: output size"), hidden,
+                            settings, max_batch, &plan.why);
     if (layer == nullptr && plan.why.empty())
       plan.why = "the fused engine has no 'mlp' layer";
     plan.layers.push_back(std::move(layer));
@@ -53,8 +55,9 @@ Plan plan_layers(const std::vector<std::string>& units, const std::vector<int64_
   }
   for (size_t l = 0; l + 1 < sizes.size(); ++l) {
     const auto& name = units.size() == 1 ? units.front() : units[l];
-    auto layer = make_layer(name, static_cast<int>(sizes[l]), static_cast<int>(sizes[l + 1]),
-                            settings, max_batch, &plan.why);
+    auto layer = make_layer(name, checked_narrow<int>(sizes[l], "fused engine: layer size"),
+                            checked_narrow<int>(sizes[l + 1], "fused engine: layer size"), settings,
+                            max_batch, &plan.why);
     if (layer == nullptr)
       return plan;
     plan.layers.push_back(std::move(layer));

@@ -11,6 +11,7 @@
 #include "fused/optimizer.h"
 #include "nalu/error.h"
 #include "nalu/io/archive.h"
+#include "nalu/limits.h"
 #include "nalu/tasks/batch_stream.h"
 #include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
@@ -83,6 +84,17 @@ std::string resolve_engine(const RunConfig& config) {
 namespace fused {
 
 std::string unsupported_reason(const RunConfig& config) {
+  // The kernels count rows and values in 32-bit integers, and the batch stream numbers every
+  // value of a batch with a 32-bit counter.
+  constexpr auto kMaxValues = static_cast<int64_t>(std::numeric_limits<int32_t>::max());
+  const int64_t rows = std::max<int64_t>(config.training.batch_size, kEvaluationChunk);
+  for (const auto size : config.sizes()) {
+    if (size > kMaxValues / rows) {
+      return "a batch of " + std::to_string(rows) + " rows of " + std::to_string(size) +
+             " values is more than the fused engine's 32-bit counts hold (" +
+             std::to_string(kMaxValues) + " values)";
+    }
+  }
   return Network::unsupported_reason(config.resolve_layers(), config.sizes(),
                                      config.model.settings);
 }
@@ -93,7 +105,8 @@ std::pair<double, double> evaluate(const RunConfig& config, StackImpl& model, co
     throw Error("engine fused: " + why);
   // The chunk size training uses, so that every row goes through the same kernels.
   Network net(config.resolve_layers(), config.sizes(), config.model.settings,
-              std::max(static_cast<int>(config.training.batch_size), kEvaluationChunk));
+              std::max(checked_narrow<int>(config.training.batch_size, "fused engine: batch size"),
+                       kEvaluationChunk));
   net.load(model);
   return evaluate_flat(net, flatten(batch), atol, rtol);
 }
@@ -118,7 +131,7 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
   // The LibTorch model gives the initial weights (the torch engine's, for the same seed), reads
   // formulas and sparsity, and re-initialises iNALU layers.
   Stack model = make_model(config);
-  const int batch = static_cast<int>(training.batch_size);
+  const int batch = checked_narrow<int>(training.batch_size, "fused engine: batch size");
   Network net(config.resolve_layers(), config.sizes(), config.model.settings,
               std::max(batch, kEvaluationChunk));
   net.load(*model);

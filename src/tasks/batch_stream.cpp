@@ -10,6 +10,7 @@
 
 #include "fused/kernels.h"
 #include "nalu/error.h"
+#include "nalu/limits.h"
 
 namespace nalu {
 
@@ -85,8 +86,8 @@ void BatchStream::fill_rows(int64_t step, int64_t first_row, int64_t rows, float
   }
   const uint64_t key = derive_seed(seed_, static_cast<uint64_t>(step));
   const auto& k = fused::kernels::table();
-  const int n = static_cast<int>(rows);
-  const int I = static_cast<int>(input_size_);
+  const int n = checked_narrow<int>(rows, "batch stream: rows");
+  const int I = checked_narrow<int>(input_size_, "batch stream: input size");
   k.uniform(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
             static_cast<uint32_t>(first_row * input_size_), n * I, *map_, input);
   // a and b in float (as the model sees them), the operation in double.

@@ -115,7 +115,8 @@ RunGuard::RunGuard(const RunControl& control, const RunConfig& config, std::stri
       engine_(std::move(engine)),
       interval_(control.checkpoint_interval > 0 ? control.checkpoint_interval
                                                 : config.training.eval_interval),
-      evaluations_(config.training.iterations / config.training.eval_interval + 2) {
+      evaluations_(static_cast<double>(config.training.iterations / config.training.eval_interval) +
+                   2.0) {
   control.validate();
   if (!control.resume || !std::filesystem::exists(control.checkpoint))
     return;
@@ -143,14 +144,14 @@ void RunGuard::check_space(size_t parameters) const {
   // Upper bounds: a checkpoint holds the header, the generator (~5 KiB), parameters, best
   // parameters and two optimiser buffers, and 7 doubles per evaluation; an atomic write needs
   // room for the old and the new file side by side.
-  const uint64_t floats = 4 * static_cast<uint64_t>(parameters);
-  const uint64_t evaluations = static_cast<uint64_t>(evaluations_);
+  const double floats = 4.0 * static_cast<double>(parameters);
+  const double evaluations = evaluations_;
   if (!control_.checkpoint.empty()) {
-    const uint64_t bytes = 2 * (16 * 1024 + 4 * floats + 7 * 8 * evaluations + 256 * 8);
+    const double bytes = 2.0 * (16.0 * 1024 + 4.0 * floats + 7.0 * 8.0 * evaluations + 256.0 * 8);
     check_free_space(control_.checkpoint, bytes, "the checkpoint");
   }
   if (!control_.save_model.empty())
-    check_free_space(control_.save_model, 2 * (4096 + floats), "the model");
+    check_free_space(control_.save_model, 2.0 * (4096.0 + floats), "the model");
 }
 
 io::Archive RunGuard::new_state(int64_t step) const {

@@ -35,7 +35,8 @@ void check_learning_rate(double rate, const std::string& name) {
 void check_optimizer(const OptimizerConfig& optimizer) {
   find_name(optimizer_names(), optimizer.name, "optimizer");
   check_learning_rate(optimizer.learning_rate, "optimizer: learning rate");
-  check(optimizer.momentum >= 0 && optimizer.momentum < 1, "optimizer: momentum must be in [0, 1)");
+  check(optimizer.momentum >= 0 && optimizer.momentum < 1,
+        "optimizer: momentum must be in [0, 1), got " + format_number(optimizer.momentum));
 }
 
 void check_setting(double value, const std::string& name) {
@@ -55,6 +56,21 @@ void check_regularizer(const std::optional<RegularizerSchedule>& regularizer) {
   check_setting(regularizer->scale, "training: regulariser scale");
   check(regularizer->start >= 0 && regularizer->end >= 0,
         "training: regulariser start and end must be >= 0");
+}
+
+double sampled_bytes(double rows, double columns, size_t intervals) {
+  // Uniform doubles and their float copy; a range of several
+  // intervals adds the position, the masks and one temporary per interval.
+  const double per_value =
+      12.0 + (intervals > 1 ? 8.0 * (2.0 + static_cast<double>(intervals)) : 0.0);
+  return rows * columns * per_value;
+}
+
+std::string size_text(const std::vector<int64_t>& sizes) {
+  std::vector<std::string> parts;
+  for (auto size : sizes)
+    parts.push_back(std::to_string(size));
+  return join(parts, "-");
 }
 
 }  // namespace detail
@@ -91,6 +107,53 @@ std::vector<std::string> RunConfig::resolve_layers() const {
   return layers;
 }
 
+std::vector<MemoryNeed> RunConfig::memory_needs() const {
+  const auto layer_sizes = sizes();
+  double widths = 0.0, in_out = 0.0, weights = 0.0;
+  for (size_t l = 0; l < layer_sizes.size(); ++l) {
+    const auto size = static_cast<double>(layer_sizes[l]);
+    widths += size;
+    if (l + 1 < layer_sizes.size()) {
+      const auto next = static_cast<double>(layer_sizes[l + 1]);
+      in_out += size + next;
+      weights += size * next;
+    }
+  }
+  const auto input = static_cast<double>(task_options.input_size);
+  const auto batch = static_cast<double>(training.batch_size);
+  const auto evaluation = static_cast<double>(task_options.evaluation_size);
+  const size_t intervals = std::max(task_options.interpolation.intervals.size(),
+                                    task_options.extrapolation.intervals.size());
+  const bool fused = resolve_engine(*this) == "fused";
+  const std::string sizes_text = "layer sizes " + detail::size_text(layer_sizes);
+  std::vector<MemoryNeed> needs;
+  // Up to three weight matrices per layer (NALU, iNALU, NPU), each held by the LibTorch model
+  // and the fused network as value, gradient, two Adam moments and the best step's copy.
+  needs.push_back({"model", sizes_text,
+                   3.0 * weights * 4.0 * 8.0 + 4096.0 * static_cast<double>(layer_sizes.size())});
+  // One step: the batch as drawn, then the activations and their gradients (the torch engine
+  // also keeps a log-space copy of the input for NALU-like units; the fused engine keeps
+  // per-row buffers of every layer's input and output).
+  const double hidden_widths = widths - input;
+  const double step = fused ? std::max(batch, 512.0) * in_out * 4.0 + 3200.0 * 8.0
+                            : detail::sampled_bytes(batch, input, intervals) +
+                                  batch * (input * 8.0 + hidden_widths * 32.0);
+  needs.push_back({"training: one step",
+                   "batch size " + std::to_string(training.batch_size) + ", " + sizes_text, step});
+  // The two evaluation sets, kept as floats (the fused engine keeps a flat copy as well), and at
+  // the peak of one of: drawing a set, a forward pass over a whole set (torch), or the formula
+  // readout, which checks its simplifications on both sets in double precision.
+  const double sets = 2.0 * evaluation * (input + 1.0) * 4.0 * (fused ? 2.0 : 1.0);
+  const double pass = fused ? 0.0 : evaluation * widths * 16.0;
+  const double readout = 2.0 * evaluation * (input * 12.0 + widths * 32.0);
+  needs.push_back(
+      {"task: the evaluation sets",
+       "evaluation size " + std::to_string(task_options.evaluation_size) + ", input size " +
+           std::to_string(task_options.input_size),
+       sets + std::max({detail::sampled_bytes(evaluation, input, intervals), pass, readout})});
+  return needs;
+}
+
 void RunConfig::validate() const {
   find_name(task_names(), task, "task");
   find_name(engine_names(), engine, "engine");
@@ -101,6 +164,9 @@ void RunConfig::validate() const {
     check(size > 0, "model: hidden sizes must be positive, got " + std::to_string(size));
   }
   const size_t depth = model.hidden.size() + 1;
+  check(static_cast<int64_t>(depth) <= kMaxLayers,
+        "model: " + std::to_string(depth) + " layers, more than the " + std::to_string(kMaxLayers) +
+            " a model may have");
   check(model.units.size() == 1 || model.units.size() == depth,
         "model: " + std::to_string(depth) + " layers need 1 or " + std::to_string(depth) +
             " unit names, got " + std::to_string(model.units.size()));
@@ -119,6 +185,11 @@ void RunConfig::validate() const {
                                             format_number(training.reinit_threshold));
   detail::check_setting(training.accuracy_atol, "training: accuracy atol");
   detail::check_setting(training.accuracy_rtol, "training: accuracy rtol");
+  check(task_options.input_size > 0,
+        "task: input size must be positive, got " + std::to_string(task_options.input_size));
+  check(task_options.evaluation_size > 0, "task: evaluation size must be positive, got " +
+                                              std::to_string(task_options.evaluation_size));
+  check_memory(memory_needs());
 }
 
 RunConfig task_preset(const std::string& name) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nalu/error.h"
+#include "nalu/limits.h"
 #include "nalu/version.h"
 
 namespace nalu {
@@ -376,23 +377,7 @@ void check_writable(const std::string& path) {
   }
 }
 
-namespace {
-
-std::string format_bytes(double bytes) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (bytes >= 1024.0 && unit < 4) {
-    bytes /= 1024.0;
-    ++unit;
-  }
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
-  return buffer;
-}
-
-}  // namespace
-
-void check_free_space(const std::string& path, uint64_t bytes, const std::string& what) {
+void check_free_space(const std::string& path, double bytes, const std::string& what) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   std::error_code error;
@@ -402,7 +387,7 @@ void check_free_space(const std::string& path, uint64_t bytes, const std::string
   const fs::space_info space = fs::space(directory, error);
   if (error)
     return;  // unknown: the write itself will report
-  if (space.available < bytes) {
+  if (static_cast<double>(space.available) < bytes) {
     throw Error("cannot write '" + path + "': " +
                 format_bytes(static_cast<double>(space.available)) + " free on its file system, " +
                 what + " needs about " + format_bytes(static_cast<double>(bytes)));

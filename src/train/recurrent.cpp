@@ -47,6 +47,41 @@ void RecurrentConfig::validate() const {
   check(eval_interval > 0,
         "training: evaluation interval must be positive, got " + std::to_string(eval_interval));
   detail::check_regularizer(regularizer);
+  check_memory(memory_needs());
+}
+
+std::vector<MemoryNeed> RecurrentConfig::memory_needs() const {
+  const auto input = static_cast<double>(task.input_size);
+  const auto hidden = static_cast<double>(hidden_size);
+  const auto batch = static_cast<double>(batch_size);
+  const auto evaluation = static_cast<double>(task.evaluation_size);
+  const size_t intervals =
+      std::max(task.interpolation.intervals.size(), task.extrapolation.intervals.size());
+  // Per sequence element: its inputs, and the state an LSTM keeps for the backward pass (four
+  // gates, cell and output, their gradients), in floats.
+  const double per_element = input * 4.0 + hidden * 12.0 * 4.0 * 2.0;
+  std::vector<MemoryNeed> needs;
+  needs.push_back({"model",
+                   "hidden size " + std::to_string(hidden_size) + ", input size " +
+                       std::to_string(task.input_size),
+                   (input + hidden + 2.0) * hidden * 4.0 * 4.0 * 8.0});
+  const auto train = static_cast<double>(task.train_length);
+  needs.push_back(
+      {"training: one step",
+       "batch size " + std::to_string(batch_size) + ", train length " +
+           std::to_string(task.train_length) + ", hidden size " + std::to_string(hidden_size),
+       detail::sampled_bytes(batch * train, input, intervals) + batch * train * per_element});
+  // Both sets are kept; the longer is drawn while the other is held.
+  const auto interpolation = static_cast<double>(task.interpolation_length);
+  const auto extrapolation = static_cast<double>(task.extrapolation_length);
+  needs.push_back({"task: the evaluation sets",
+                   "evaluation size " + std::to_string(task.evaluation_size) + ", lengths " +
+                       std::to_string(task.interpolation_length) + " and " +
+                       std::to_string(task.extrapolation_length),
+                   evaluation * (interpolation + extrapolation) * input * 4.0 +
+                       detail::sampled_bytes(evaluation * std::max(interpolation, extrapolation),
+                                             input, intervals)});
+  return needs;
 }
 
 RecurrentArithmeticModelOptions RecurrentConfig::model_options() const {

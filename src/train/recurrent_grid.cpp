@@ -10,6 +10,7 @@
 #include "nalu/error.h"
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
+#include "nalu/train/checkpoint.h"
 #include "parallel.h"
 
 namespace nalu {
@@ -51,6 +52,11 @@ std::string format_cell(double value) {
 }  // namespace
 
 std::vector<RecurrentConfig> RecurrentGrid::expand() const {
+  const int64_t cells = static_cast<int64_t>(operations.size() * cores.size());
+  check_memory({"recurrent: the plan",
+                std::to_string(cells) + " cells x " + std::to_string(seeds) + " seeds",
+                static_cast<double>(cells) * static_cast<double>(seeds) *
+                    static_cast<double>(sizeof(RecurrentConfig) + 1024)});
   std::vector<RecurrentConfig> configs;
   for (const auto op : operations) {
     for (const auto& core : cores) {
@@ -68,13 +74,22 @@ std::vector<RecurrentConfig> RecurrentGrid::expand() const {
   return configs;
 }
 
-RecurrentRun run_recurrent(const RecurrentConfig& config) {
+RecurrentRun run_recurrent(const RecurrentConfig& config, const std::atomic<bool>* stop) {
   RecurrentRun run;
   run.op = config.task.op;
   run.core = config.core;
   run.seed = config.seed;
+  ProgressCallback on_progress;
+  if (stop != nullptr) {
+    on_progress = [stop](const ProgressEvent& event) {
+      if (stop->load(std::memory_order_relaxed)) {
+        throw Interrupted(event.step, "",
+                          "stopped at step " + std::to_string(event.step) + " of a recurrent run");
+      }
+    };
+  }
   try {
-    const TrainResult result = train_recurrent(config);
+    const TrainResult result = train_recurrent(config, on_progress);
     const auto& initial = result.history.front();
     run.initial_interpolation_mse = initial.interpolation_mse;
     run.initial_extrapolation_mse = initial.extrapolation_mse;
@@ -89,7 +104,8 @@ RecurrentRun run_recurrent(const RecurrentConfig& config) {
 
 std::vector<RecurrentRun> run_recurrent_grid(
     const RecurrentGrid& grid, int64_t jobs,
-    const std::function<void(const RecurrentRun&, int64_t, int64_t)>& on_run) {
+    const std::function<void(const RecurrentRun&, int64_t, int64_t)>& on_run,
+    const std::atomic<bool>* stop) {
   check(jobs > 0, "recurrent: jobs must be positive, got " + std::to_string(jobs));
   check(grid.seeds > 0, "recurrent: seeds must be positive, got " + std::to_string(grid.seeds));
   check(!grid.operations.empty(), "recurrent: no operation given");
@@ -107,7 +123,7 @@ std::vector<RecurrentRun> run_recurrent_grid(
   detail::run_parallel(
       total, jobs,
       [&](int64_t i) {
-        runs[static_cast<size_t>(i)] = run_recurrent(configs[static_cast<size_t>(i)]);
+        runs[static_cast<size_t>(i)] = run_recurrent(configs[static_cast<size_t>(i)], stop);
       },
       [&](int64_t i) {
         ++finished;

@@ -130,7 +130,7 @@ class RunGuard {
   nlohmann::json config_json_;
   std::string engine_;
   int64_t interval_;
-  int64_t evaluations_;  // over the whole run
+  double evaluations_;  // over the whole run (a double: no overflow for any iteration count)
   std::optional<io::Archive> resume_;
   std::optional<io::Archive> last_good_;
   bool injected_ = false;
@@ -193,5 +193,10 @@ void check_unit_settings(const UnitSettings& settings);
 /// Throws nalu::Error ("training: ...") for a set schedule whose scale is outside
 /// [0, kLargestSetting] or whose start or end is negative.
 void check_regularizer(const std::optional<RegularizerSchedule>& regularizer);
+/// Peak bytes of drawing `rows` x `columns` uniform values from a range of `intervals`
+/// intervals and computing their target (an estimate for the memory checks).
+double sampled_bytes(double rows, double columns, size_t intervals);
+/// "100-2-1".
+std::string size_text(const std::vector<int64_t>& sizes);
 
 }  // namespace nalu::detail

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "nalu/limits.h"
 #include "nalu/units/nac.h"
 #include "nalu/units/nmu.h"
 
@@ -99,8 +100,8 @@ double INALUImpl::sparsity_error() const {
 }
 
 Formula INALUImpl::formula() const {
-  const int out = static_cast<int>(options.out_features());
-  const int in = static_cast<int>(options.in_features());
+  const int out = checked_narrow<int>(options.out_features(), "formula: output size");
+  const int in = checked_narrow<int>(options.in_features(), "formula: input size");
   Formula formula;
   const auto additive =
       read_additive(detail::to_vector(additive_weight()), out, in, formula.max_rounding_error);

@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "nalu/limits.h"
 #include "nalu/units/nac_mul.h"
 
 namespace nalu {
@@ -97,8 +98,8 @@ double NALUImpl::sparsity_error() const {
 
 Formula NALUImpl::formula() const {
   // The gate depends on the input, so it is written out with its (unrounded) weights.
-  const int out = static_cast<int>(options.out_features());
-  const int in = static_cast<int>(options.in_features());
+  const int out = checked_narrow<int>(options.out_features(), "formula: output size");
+  const int in = checked_narrow<int>(options.in_features(), "formula: input size");
   Formula formula;
   const auto additive =
       read_additive(detail::to_vector(additive_weight()), out, in, formula.max_rounding_error);

@@ -57,6 +57,27 @@ expect_error 2 "engine fused: the fused engine has no MLP with activation 'rrelu
 expect_error 2 "unknown engine 'gpu'" bench --preset demo --engine gpu
 expect_error 2 "does not exist" train --output "$work/missing/run.json" "${quick[@]}"
 
+# --- sizes beyond the machine: refused before anything runs, never wrapped (docs/reliability.md) ---
+expect_error 2 "one step (batch size 2147483648" train --op add --unit nau --batch-size 2147483648 --iterations 2
+expect_error 2 "one step (batch size 4294967296" train --op add --unit nau --batch-size 4294967296 --iterations 2
+expect_error 2 "one step (batch size 100000000" train --op add --unit nau --batch-size 100000000 --iterations 2
+expect_error 2 "of memory" train --op add --unit nau --engine torch --batch-size 999999999999 --iterations 2
+expect_error 2 "the evaluation sets (evaluation size 99999999999" train --engine torch --eval-size 99999999999 --iterations 2
+expect_error 2 "--batch-size: 9223372036854775808 is outside" train --batch-size 9223372036854775808
+expect_error 2 "--seed: -1 is negative" train --seed=-1 "${quick[@]}"
+expect_error 2 "--lr: nan is not a finite number" train --lr nan "${quick[@]}"
+# An allocation that fails anyway (here under a 2.5 GB address-space limit, below the machine's
+# memory the checks count with) is one line naming what ran out, not std::bad_alloc or
+# LibTorch's enforce text. Not under AddressSanitizer, which needs far more address space.
+if [ -z "${NALU_SANITIZE:-}" ]; then
+  nalu_real=$nalu
+  limited() { (ulimit -v 2500000 && "$nalu_real" "$@"); }
+  nalu=limited
+  expect_error 2 "out of memory: LibTorch could not allocate" train --op add --unit nau --engine torch --eval-size 1000000 --iterations 2 -q
+  expect_error 2 "out of memory (the machine has" train --op add --unit nau --batch-size 5000000 --iterations 2 -q
+  nalu=$nalu_real
+fi
+
 # --- nothing already written is lost on bad input ---
 echo "precious" >"$work/run.json"
 expect_error 2 "unknown operation" train --op pow --output "$work/run.json" "${quick[@]}"

@@ -35,7 +35,9 @@ struct ExperimentEvent {
   int64_t total = 0;
   double elapsed_seconds = 0.0;
 };
-/// Called from one thread at a time (experiments serialise their calls).
+/// Called from one thread at a time (experiments serialise their calls). It may throw (a CLI
+/// throws nalu::Interrupted after Ctrl-C): the experiment stops at that progress point, writes
+/// nothing more, and the exception reaches the caller of run_experiment.
 using ExperimentProgress = std::function<void(const ExperimentEvent&)>;
 
 /// One table of a report: a caption and the table as markdown.

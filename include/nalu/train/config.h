@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nalu/limits.h"
 #include "nalu/regularizer.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/units/stack.h"
@@ -60,7 +61,11 @@ struct RunConfig {
   std::vector<int64_t> sizes() const;
   /// The unit name of every layer after expanding a single name.
   std::vector<std::string> resolve_layers() const;
-  /// Throws nalu::Error for invalid settings (sizes <= 0, unknown names, ...).
+  /// What one training step, one evaluation and the model would allocate on the engine this
+  /// config resolves to (estimates; see docs/reliability.md).
+  std::vector<MemoryNeed> memory_needs() const;
+  /// Throws nalu::Error for invalid settings (sizes <= 0, unknown names, more layers than
+  /// kMaxLayers, ...) and for settings whose memory_needs() exceed machine_memory_bytes().
   void validate() const;
 };
 

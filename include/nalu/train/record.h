@@ -38,6 +38,6 @@ void check_writable(const std::string& path);
 /// Throws nalu::Error now when the file system holding `path` has less than `bytes` free
 /// ("cannot write '<path>': 3.1 KiB free on its file system, <what> needs about 40 KiB"), so
 /// that a full disk is reported before hours of training rather than after.
-void check_free_space(const std::string& path, uint64_t bytes, const std::string& what);
+void check_free_space(const std::string& path, double bytes, const std::string& what);
 
 }  // namespace nalu

@@ -32,8 +32,11 @@ struct RecurrentConfig {
   std::optional<RegularizerSchedule> regularizer;
   uint64_t seed = 0;  // drives the dataset, the initialisation and the batches
 
-  /// Throws nalu::Error with a one-line message for invalid settings.
+  /// Throws nalu::Error with a one-line message for invalid settings, and for settings whose
+  /// memory_needs() exceed machine_memory_bytes().
   void validate() const;
+  /// What the model, one training step and the evaluation sets would allocate (estimates).
+  std::vector<MemoryNeed> memory_needs() const;
   /// The model options this config describes.
   RecurrentArithmeticModelOptions model_options() const;
 };

@@ -4,6 +4,7 @@
 // extrapolation MSE.
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -53,15 +54,18 @@ struct RecurrentRow {
   double median_extrapolation_mse = NAN;  // over the runs that did not diverge
 };
 
-/// Trains one run; a run that diverges is reported as such, not thrown.
-RecurrentRun run_recurrent(const RecurrentConfig& config);
+/// Trains one run; a run that diverges is reported as such, not thrown. When `stop` is given
+/// and becomes true, the run throws nalu::Interrupted within 100 steps.
+RecurrentRun run_recurrent(const RecurrentConfig& config, const std::atomic<bool>* stop = nullptr);
 
 /// Runs the grid on `jobs` threads (one LibTorch thread each when jobs > 1) and returns the
 /// runs in expand() order. `on_run` is called (serialised) as each run finishes, with the count
-/// of finished runs and the total. Throws nalu::Error for bad settings before any run starts.
+/// of finished runs and the total. Throws nalu::Error for bad settings before any run starts,
+/// and nalu::Interrupted when `stop` (e.g. set by a signal handler) becomes true.
 std::vector<RecurrentRun> run_recurrent_grid(
     const RecurrentGrid& grid, int64_t jobs,
-    const std::function<void(const RecurrentRun&, int64_t, int64_t)>& on_run = {});
+    const std::function<void(const RecurrentRun&, int64_t, int64_t)>& on_run = {},
+    const std::atomic<bool>* stop = nullptr);
 
 /// One row per (operation, core), in order of first appearance.
 std::vector<RecurrentRow> summarize_recurrent(const std::vector<RecurrentRun>& runs);
