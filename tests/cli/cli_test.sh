@@ -66,6 +66,8 @@ expect_error 2 "the evaluation sets (evaluation size 99999999999" train --engine
 expect_error 2 "--batch-size: 9223372036854775808 is outside" train --batch-size 9223372036854775808
 expect_error 2 "--seed: -1 is negative" train --seed=-1 "${quick[@]}"
 expect_error 2 "--lr: nan is not a finite number" train --lr nan "${quick[@]}"
+expect_error 2 "expected I/N with whole numbers" bench --preset demo --shard 0/9223372036854775808
+expect_error 2 "needs 0 <= I < N" bench --preset demo --shard=-1/2
 # An allocation that fails anyway (here under a 2.5 GB address-space limit, below the machine's
 # memory the checks count with) is one line naming what ran out, not std::bad_alloc or
 # LibTorch's enforce text. Not under AddressSanitizer, which needs far more address space.
