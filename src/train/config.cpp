@@ -59,8 +59,8 @@ void check_regularizer(const std::optional<RegularizerSchedule>& regularizer) {
 }
 
 double sampled_bytes(double rows, double columns, size_t intervals) {
-  // Uniform doubles and their float copy; a range of several
-  // intervals adds the position, the masks and one temporary per interval.
+  // Uniform doubles and their float copy; a range of several intervals adds the position, the
+  // masks and one temporary per interval.
   const double per_value =
       12.0 + (intervals > 1 ? 8.0 * (2.0 + static_cast<double>(intervals)) : 0.0);
   return rows * columns * per_value;
