@@ -1,0 +1,139 @@
+// Numbers 0-999 as English words and the seeded train/validation/test split.
+#include "nalu/data/number_words.h"
+
+#include <algorithm>
+#include <set>
+
+#include "nalu/error.h"
+#include "nalu/strings.h"
+
+namespace nalu::data {
+
+namespace {
+
+constexpr int64_t kNumbers = 1000;
+constexpr int64_t kHundredId = 28;
+constexpr int64_t kAndId = 29;
+
+// SplitMix64 (Steele, Lea & Flood 2014): a small generator whose output is fixed by its
+// definition, so a split is the same with every compiler and standard library.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, bound), without modulo bias (rejection of the short last block).
+  uint64_t below(uint64_t bound) {
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+    uint64_t value = next();
+    while (value >= limit)
+      value = next();
+    return value % bound;
+  }
+
+ private:
+  uint64_t state_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& number_word_vocabulary() {
+  static const std::vector<std::string> kWords = {
+      "zero",    "one",       "two",      "three",    "four",    "five",     "six",      "seven",
+      "eight",   "nine",      "ten",      "eleven",   "twelve",  "thirteen", "fourteen", "fifteen",
+      "sixteen", "seventeen", "eighteen", "nineteen", "twenty",  "thirty",   "forty",    "fifty",
+      "sixty",   "seventy",   "eighty",   "ninety",   "hundred", "and"};
+  return kWords;
+}
+
+std::vector<int64_t> number_word_tokens(int64_t n) {
+  check(n >= 0 && n < kNumbers, "number words: " + std::to_string(n) + " is outside [0, 999]");
+  std::vector<int64_t> tokens;
+  const int64_t hundreds = n / 100;
+  const int64_t rest = n % 100;
+  if (hundreds > 0) {
+    tokens.push_back(hundreds);
+    tokens.push_back(kHundredId);
+    if (rest == 0)
+      return tokens;
+    tokens.push_back(kAndId);
+  }
+  if (rest < 20) {
+    tokens.push_back(rest);
+  } else {
+    tokens.push_back(20 + rest / 10 - 2);  // twenty is id 20
+    if (rest % 10 != 0)
+      tokens.push_back(rest % 10);
+  }
+  return tokens;
+}
+
+std::vector<std::string> number_words(int64_t n) {
+  std::vector<std::string> words;
+  for (const int64_t id : number_word_tokens(n))
+    words.push_back(number_word_vocabulary()[static_cast<size_t>(id)]);
+  return words;
+}
+
+std::string number_text(int64_t n) {
+  return join(number_words(n), " ");
+}
+
+NumberWordsSplit split_number_words(uint64_t seed, int64_t train_size, int64_t validation_size) {
+  const int64_t vocabulary = static_cast<int64_t>(number_word_vocabulary().size());
+  check(train_size >= vocabulary && validation_size >= 1 && train_size < kNumbers - validation_size,
+        "number words: split sizes " + std::to_string(train_size) + " (train) and " +
+            std::to_string(validation_size) +
+            " (validation) must satisfy 30 <= train, 1 <= validation, train + validation < 1000");
+  // 20-999 in a random order (Fisher-Yates).
+  std::vector<int64_t> order;
+  for (int64_t n = 20; n < kNumbers; ++n)
+    order.push_back(n);
+  SplitMix64 generator(seed);
+  for (size_t i = order.size() - 1; i > 0; --i)
+    std::swap(order[i], order[static_cast<size_t>(generator.below(i + 1))]);
+
+  NumberWordsSplit split;
+  split.seed = seed;
+  std::set<int64_t> chosen;
+  std::vector<bool> covered(static_cast<size_t>(vocabulary), false);
+  auto take = [&](int64_t n) {
+    split.train.push_back(n);
+    chosen.insert(n);
+    for (const int64_t id : number_word_tokens(n))
+      covered[static_cast<size_t>(id)] = true;
+  };
+  for (int64_t n = 0; n < 20; ++n)
+    take(n);
+  // Every token at least once: for each token still missing, the first number in the random
+  // order that holds it.
+  for (int64_t id = 0; id < vocabulary; ++id) {
+    if (covered[static_cast<size_t>(id)])
+      continue;
+    for (const int64_t n : order) {
+      const auto tokens = number_word_tokens(n);
+      if (std::find(tokens.begin(), tokens.end(), id) != tokens.end()) {
+        take(n);
+        break;
+      }
+    }
+  }
+  // The rest of the training sample, then validation and test, in the random order.
+  for (const int64_t n : order) {
+    if (chosen.count(n) != 0)
+      continue;
+    if (static_cast<int64_t>(split.train.size()) < train_size)
+      take(n);
+    else if (static_cast<int64_t>(split.validation.size()) < validation_size)
+      split.validation.push_back(n);
+    else
+      split.test.push_back(n);
+  }
+  return split;
+}
+
+}  // namespace nalu::data
