@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "nalu/error.h"
+#include "nalu/limits.h"
 #include "nalu/strings.h"
 
 namespace nalu {
@@ -189,9 +190,31 @@ torch::Tensor apply_operation(Operation op, const Subsets& subsets, const torch:
   return y.to(input.scalar_type());
 }
 
+double sampling_bytes(double rows, double columns, size_t intervals) {
+  const double per_value =
+      12.0 + (intervals > 1 ? 8.0 * (2.0 + static_cast<double>(intervals)) : 0.0);
+  return rows * columns * per_value;
+}
+
 torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
                              torch::Generator& generator) {
   torch::NoGradGuard no_grad;
+  // Checked here as well as in the run configurations, for programs that draw batches
+  // themselves: refused in one line rather than by LibTorch's allocator.
+  double rows = 1.0;
+  for (size_t d = 0; d + 1 < sizes.size(); ++d)
+    rows *= static_cast<double>(sizes[d]);
+  const double columns = sizes.empty() ? 1.0 : static_cast<double>(sizes.back());
+  const double bytes = sampling_bytes(rows, columns, range.intervals.size());
+  if (bytes > static_cast<double>(machine_memory_bytes())) {  // the message only when needed
+    std::string shape;
+    for (size_t d = 0; d + 1 < sizes.size(); ++d)
+      shape += std::string(d == 0 ? "" : " x ") + std::to_string(sizes[d]);
+    check_memory(
+        {"task: drawing samples",
+         shape + " rows of " + std::to_string(sizes.empty() ? 1 : sizes.back()) + " values",
+         bytes});
+  }
   if (range.intervals.size() == 1) {
     // The common case, without the masks that cost most of the time.
     const auto& interval = range.intervals.front();

@@ -58,14 +58,6 @@ void check_regularizer(const std::optional<RegularizerSchedule>& regularizer) {
         "training: regulariser start and end must be >= 0");
 }
 
-double sampled_bytes(double rows, double columns, size_t intervals) {
-  // Uniform doubles and their float copy; a range of several intervals adds the position, the
-  // masks and one temporary per interval.
-  const double per_value =
-      12.0 + (intervals > 1 ? 8.0 * (2.0 + static_cast<double>(intervals)) : 0.0);
-  return rows * columns * per_value;
-}
-
 std::string size_text(const std::vector<int64_t>& sizes) {
   std::vector<std::string> parts;
   for (auto size : sizes)
@@ -136,7 +128,7 @@ std::vector<MemoryNeed> RunConfig::memory_needs() const {
   // per-row buffers of every layer's input and output).
   const double hidden_widths = widths - input;
   const double step = fused ? std::max(batch, 512.0) * in_out * 4.0 + 3200.0 * 8.0
-                            : detail::sampled_bytes(batch, input, intervals) +
+                            : sampling_bytes(batch, input, intervals) +
                                   batch * (input * 8.0 + hidden_widths * 32.0);
   needs.push_back({"training: one step",
                    "batch size " + std::to_string(training.batch_size) + ", " + sizes_text, step});
@@ -146,11 +138,10 @@ std::vector<MemoryNeed> RunConfig::memory_needs() const {
   const double sets = 2.0 * evaluation * (input + 1.0) * 4.0 * (fused ? 2.0 : 1.0);
   const double pass = fused ? 0.0 : evaluation * widths * 16.0;
   const double readout = 2.0 * evaluation * (input * 12.0 + widths * 32.0);
-  needs.push_back(
-      {"task: the evaluation sets",
-       "evaluation size " + std::to_string(task_options.evaluation_size) + ", input size " +
-           std::to_string(task_options.input_size),
-       sets + std::max({detail::sampled_bytes(evaluation, input, intervals), pass, readout})});
+  needs.push_back({"task: the evaluation sets",
+                   "evaluation size " + std::to_string(task_options.evaluation_size) +
+                       ", input size " + std::to_string(task_options.input_size),
+                   sets + std::max({sampling_bytes(evaluation, input, intervals), pass, readout})});
   return needs;
 }
 

@@ -66,21 +66,21 @@ std::vector<MemoryNeed> RecurrentConfig::memory_needs() const {
                        std::to_string(task.input_size),
                    (input + hidden + 2.0) * hidden * 4.0 * 4.0 * 8.0});
   const auto train = static_cast<double>(task.train_length);
-  needs.push_back(
-      {"training: one step",
-       "batch size " + std::to_string(batch_size) + ", train length " +
-           std::to_string(task.train_length) + ", hidden size " + std::to_string(hidden_size),
-       detail::sampled_bytes(batch * train, input, intervals) + batch * train * per_element});
+  needs.push_back({"training: one step",
+                   "batch size " + std::to_string(batch_size) + ", train length " +
+                       std::to_string(task.train_length) + ", hidden size " +
+                       std::to_string(hidden_size),
+                   sampling_bytes(batch * train, input, intervals) + batch * train * per_element});
   // Both sets are kept; the longer is drawn while the other is held.
   const auto interpolation = static_cast<double>(task.interpolation_length);
   const auto extrapolation = static_cast<double>(task.extrapolation_length);
-  needs.push_back({"task: the evaluation sets",
-                   "evaluation size " + std::to_string(task.evaluation_size) + ", lengths " +
-                       std::to_string(task.interpolation_length) + " and " +
-                       std::to_string(task.extrapolation_length),
-                   evaluation * (interpolation + extrapolation) * input * 4.0 +
-                       detail::sampled_bytes(evaluation * std::max(interpolation, extrapolation),
-                                             input, intervals)});
+  needs.push_back(
+      {"task: the evaluation sets",
+       "evaluation size " + std::to_string(task.evaluation_size) + ", lengths " +
+           std::to_string(task.interpolation_length) + " and " +
+           std::to_string(task.extrapolation_length),
+       evaluation * (interpolation + extrapolation) * input * 4.0 +
+           sampling_bytes(evaluation * std::max(interpolation, extrapolation), input, intervals)});
   return needs;
 }
 

@@ -193,9 +193,6 @@ void check_unit_settings(const UnitSettings& settings);
 /// Throws nalu::Error ("training: ...") for a set schedule whose scale is outside
 /// [0, kLargestSetting] or whose start or end is negative.
 void check_regularizer(const std::optional<RegularizerSchedule>& regularizer);
-/// Peak bytes of drawing `rows` x `columns` uniform values from a range of `intervals`
-/// intervals and computing their target (an estimate for the memory checks).
-double sampled_bytes(double rows, double columns, size_t intervals);
 /// "100-2-1".
 std::string size_text(const std::vector<int64_t>& sizes);
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "nalu/bench/bench.h"
+#include "nalu/tasks/arithmetic.h"
+#include "nalu/tasks/recurrent.h"
 #include "nalu/train/config.h"
 #include "nalu/train/fused.h"
 #include "nalu/train/recurrent.h"
@@ -95,6 +97,19 @@ TEST(Limits, RecurrentConfigRefusesLengthsBeyondTheBudget) {
   EXPECT_THROW_WITH(config.validate(),
                     "task: the evaluation sets (evaluation size 1000, lengths 10 "
                     "and 100000000)");
+}
+
+TEST(Limits, TasksRefuseToDrawMoreThanTheBudget) {
+  MemoryBudget budget(kGiB);
+  const nalu::ArithmeticTask task(nalu::ArithmeticTaskOptions{});
+  auto generator = nalu::make_generator(0);
+  EXPECT_EQ(task.sample(1000, generator).input.size(0), 1000);
+  EXPECT_THROW_WITH(task.sample(100'000'000, generator),
+                    "task: drawing samples (100000000 rows of 100 values) needs about 111.8 GiB");
+  nalu::RecurrentTaskOptions options;
+  const nalu::RecurrentArithmeticTask recurrent(options);
+  EXPECT_THROW_WITH(recurrent.sample(1'000'000, 10'000, options.interpolation, generator),
+                    "task: drawing samples (1000000 x 10000 rows of 10 values)");
 }
 
 TEST(Limits, BenchRefusesAPlanBeyondTheBudgetBeforeBuildingIt) {

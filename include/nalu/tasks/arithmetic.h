@@ -108,7 +108,13 @@ Subsets place_subsets(int64_t input_size, double subset_ratio, double overlap_ra
 /// op(a, b) with a, b the sums of `input`'s subsets: x:[B,I] -> y:[B,1], computed in double and
 /// returned in x's dtype.
 torch::Tensor apply_operation(Operation op, const Subsets& subsets, const torch::Tensor& input);
+/// Peak bytes of drawing `rows` x `columns` uniform values from a range of `intervals`
+/// intervals (doubles, their float copy, and for several intervals the positions, masks and
+/// one temporary per interval): the estimate the memory checks use.
+double sampling_bytes(double rows, double columns, size_t intervals);
+
 /// Values drawn uniformly (by length) from the union `range`, as a double tensor of `sizes`.
+/// Throws nalu::Error when drawing them would need more than machine_memory_bytes().
 torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
                              torch::Generator& generator);
 
