@@ -21,6 +21,7 @@
 #include "numbers.h"
 #include "progress.h"
 #include "recurrent_command.h"
+#include "words_command.h"
 
 namespace {
 
@@ -386,6 +387,8 @@ int nalu::cli::run(int argc, const char* const* argv) {
   CLI::App* eval = nalu::cli::add_eval_command(app, eval_flags);
   nalu::cli::ExperimentFlags experiment_flags;
   CLI::App* experiment = nalu::cli::add_experiment_command(app, experiment_flags);
+  nalu::cli::WordsFlags words_flags;
+  CLI::App* words = nalu::cli::add_words_command(app, words_flags);
   nalu::cli::add_number_checks(app);
 
   try {
@@ -412,6 +415,8 @@ int nalu::cli::run(int argc, const char* const* argv) {
       return nalu::cli::run_eval_command(eval_flags);
     if (app.got_subcommand(experiment))
       return nalu::cli::run_experiment_command(experiment_flags);
+    if (app.got_subcommand(words))
+      return nalu::cli::run_words_command(words_flags);
     return run_train(train_flags);
   } catch (const nalu::Interrupted& e) {
     std::fprintf(stderr, "nalu: %s%s\n", first_line(e.what()).c_str(),

@@ -8,6 +8,7 @@
 #include "nalu/experiments/experiment.h"
 #include "nalu/experiments/identity.h"
 #include "nalu/experiments/mnist_parity.h"
+#include "nalu/experiments/number_words.h"
 #include "nalu/experiments/report.h"
 #include "nalu/formula.h"
 #include "nalu/io/archive.h"

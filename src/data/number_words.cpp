@@ -2,6 +2,7 @@
 #include "nalu/data/number_words.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "nalu/error.h"
@@ -81,6 +82,73 @@ std::vector<std::string> number_words(int64_t n) {
 
 std::string number_text(int64_t n) {
   return join(number_words(n), " ");
+}
+
+namespace {
+
+// The phrase's words, lower-cased, split at spaces and hyphens.
+std::vector<std::string> phrase_words(const std::string& phrase) {
+  std::vector<std::string> words;
+  std::string word;
+  for (const char c : phrase) {
+    if (c == ' ' || c == '-' || c == '\t' || c == '\n' || c == '\r') {
+      if (!word.empty())
+        words.push_back(word);
+      word.clear();
+    } else {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  if (!word.empty())
+    words.push_back(word);
+  return words;
+}
+
+// The number whose tokens are `tokens`, or -1.
+int64_t number_of(const std::vector<int64_t>& tokens) {
+  for (int64_t n = 0; n < kNumbers; ++n) {
+    if (number_word_tokens(n) == tokens)
+      return n;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int64_t parse_number_words(const std::string& phrase) {
+  const auto words = phrase_words(phrase);
+  check(!words.empty(), "number words: the phrase is empty");
+  const auto& vocabulary = number_word_vocabulary();
+  std::vector<int64_t> tokens;
+  for (const auto& word : words) {
+    for (const char* large : {"thousand", "million", "billion"}) {
+      check(word != large, "number words: '" + phrase + "' is above 999, the largest number known");
+    }
+    const auto at = std::find(vocabulary.begin(), vocabulary.end(), word);
+    check(at != vocabulary.end(),
+          "number words: unknown word '" + word + "' (known: " + join(vocabulary, ", ") + ")");
+    tokens.push_back(at - vocabulary.begin());
+  }
+  const int64_t n = number_of(tokens);
+  if (n >= 0)
+    return n;
+  // "ten hundred", "twelve hundred and one": a count of hundreds above 9.
+  check(!(tokens.size() >= 2 && tokens[1] == kHundredId && tokens[0] >= 10 && tokens[0] < 20),
+        "number words: '" + phrase + "' is above 999, the largest number known");
+  // "seven hundred two": the missing "and".
+  if (tokens.size() >= 3 && tokens[1] == kHundredId && tokens[2] != kAndId) {
+    auto with_and = tokens;
+    with_and.insert(with_and.begin() + 2, kAndId);
+    const int64_t m = number_of(with_and);
+    check(m < 0, "number words: '" + phrase + "' is not a number in words; did you mean '" +
+                     number_text(m) + "'?");
+  }
+  throw Error("number words: '" + phrase +
+              "' is not a number in words (write it as e.g. 'seven hundred and two')");
+}
+
+std::vector<int64_t> phrase_tokens(const std::string& phrase) {
+  return number_word_tokens(parse_number_words(phrase));
 }
 
 NumberWordsSplit split_number_words(uint64_t seed, int64_t train_size, int64_t validation_size) {

@@ -4,6 +4,7 @@
 #include "nalu/experiments/identity.h"
 #include "nalu/experiments/mnist_parity.h"
 #include "nalu/experiments/mnist_sequences.h"
+#include "nalu/experiments/number_words.h"
 
 namespace nalu {
 
@@ -32,6 +33,14 @@ const std::vector<ExperimentInfo>& experiment_catalog() {
        "then the varied final layer; test accuracy on pairs of held-out digits. Full: 8 networks "
        "per variant, 3,000 Adam steps. Quick: 3 networks, 1,000 steps.",
        &run_mnist_parity_experiment},
+      {"number-words",
+       "NALU paper, Table 3: English number words to numbers (\"seven hundred and two\" -> 702)",
+       "Token embedding 256 -> LSTM 10 -> an output cell on [100 h_t, y_{t-1}]: Linear (the "
+       "LSTM baseline), NAC, NALU, NAU or NAU->NMU, trained with the paper's loss (last word) "
+       "and on every prefix; 169 training numbers, 200 for selection, 631 for the test; MAE and "
+       "exact answers by split and digits, outputs after every word. Full: five cells, 5 seeds, "
+       "10,000 steps. Quick: Linear and NAU, 1 seed, 3,000 steps.",
+       &run_number_words_experiment},
   };
   return kExperiments;
 }

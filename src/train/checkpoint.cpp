@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "nalu/io/archive.h"
+#include "nalu/io/module_archive.h"
 #include "nalu/strings.h"
 #include "nalu/train/fused.h"
 #include "nalu/train/record.h"
@@ -411,12 +412,7 @@ void save_model(const std::string& path, const RunConfig& config, const StackImp
   archive.meta["nalu_version"] = kVersion;
   archive.meta["config"] = config_to_json(config);
   archive.meta["units"] = model.unit_name();
-  for (const auto& item : model.named_parameters()) {
-    const auto flat = item.value().detach().to(torch::kFloat).contiguous();
-    archive.add(item.key(),
-                std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel()),
-                flat.sizes().vec());
-  }
+  io::add_parameters(archive, model);
   io::write_archive(path, archive);
 }
 
@@ -432,19 +428,7 @@ LoadedModel load_model(const std::string& path) {
     throw Error(path + ": " + e.what());
   }
   loaded.model = make_model(loaded.config);
-  torch::NoGradGuard no_grad;
-  auto parameters = loaded.model->named_parameters();
-  check(parameters.size() == archive.arrays.size(),
-        path + ": " + std::to_string(archive.arrays.size()) + " parameters for a model of " +
-            std::to_string(parameters.size()));
-  for (auto& item : parameters) {
-    const io::Array& array = archive.get(item.key());
-    check(array.shape == item.value().sizes().vec(),
-          path + ": parameter '" + item.key() + "' has the wrong shape");
-    const auto values = array.floats();
-    item.value().copy_(
-        torch::from_blob(const_cast<float*>(values.data()), item.value().sizes(), torch::kFloat));
-  }
+  io::load_parameters(archive, *loaded.model, path);
   return loaded;
 }
 

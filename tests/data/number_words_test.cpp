@@ -113,3 +113,38 @@ TEST(NumberWords, SplitSizesAreChecked) {
 }
 
 }  // namespace
+
+namespace {
+
+using nalu::data::parse_number_words;
+using nalu::data::phrase_tokens;
+
+TEST(NumberWords, PhrasesParseBackToTheirNumbers) {
+  for (int64_t n = 0; n < 1000; ++n) {
+    EXPECT_EQ(parse_number_words(number_text(n)), n);
+    EXPECT_EQ(phrase_tokens(number_text(n)), number_word_tokens(n));
+  }
+  EXPECT_EQ(parse_number_words("  Seven   HUNDRED and two "), 702);
+  EXPECT_EQ(parse_number_words("forty-two"), 42);
+}
+
+TEST(NumberWords, BadPhrasesGetOneLineErrors) {
+  EXPECT_THROW_WITH(parse_number_words(""), "the phrase is empty");
+  EXPECT_THROW_WITH(parse_number_words("  - "), "the phrase is empty");
+  EXPECT_THROW_WITH(parse_number_words("hundred seven"),
+                    "'hundred seven' is not a number in words");
+  EXPECT_THROW_WITH(parse_number_words("two seven"), "'two seven' is not a number in words");
+  EXPECT_THROW_WITH(parse_number_words("seven hundred two"),
+                    "did you mean 'seven hundred and two'?");
+  EXPECT_THROW_WITH(parse_number_words("eleventy"),
+                    "unknown word 'eleventy' (known: zero, one, two");
+  EXPECT_THROW_WITH(parse_number_words("one thousand"), "is above 999");
+  EXPECT_THROW_WITH(parse_number_words("ten hundred"), "'ten hundred' is above 999");
+  EXPECT_THROW_WITH(parse_number_words("nineteen hundred and five"), "is above 999");
+  for (const std::string bad : {"", "hundred seven", "eleventy", "one thousand"}) {
+    const std::string message = nalu::testing::error_message([&] { parse_number_words(bad); });
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
+}  // namespace

@@ -24,6 +24,16 @@ std::vector<int64_t> number_word_tokens(int64_t n);
 /// "seven hundred and two".
 std::string number_text(int64_t n);
 
+/// The number a phrase names: "seven hundred and two" -> 702. Words are separated by spaces
+/// or hyphens ("forty-two"), in any letter case, and must spell the number exactly as
+/// number_words() does. Throws nalu::Error with a one-line message for an empty phrase, an
+/// unknown word (listing the vocabulary), a number above 999 ("ten hundred", "one thousand")
+/// and a malformed phrase ("hundred seven"; "seven hundred two" suggests the "and").
+int64_t parse_number_words(const std::string& phrase);
+
+/// The vocabulary ids of a phrase parse_number_words() accepts.
+std::vector<int64_t> phrase_tokens(const std::string& phrase);
+
 /// A seeded split of 0-999 into training, validation and test numbers (the paper's counts:
 /// 169, 200, 631). Training holds 0-19 and a random sample of the rest, drawn so that every
 /// token occurs in training at least once; validation and test are disjoint random draws of
