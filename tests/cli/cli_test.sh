@@ -190,5 +190,14 @@ else
   fail "experiment identity --quick: files or table missing: $(cat "$work/out")"
 fi
 
+# --- nalu words: phrases are checked before the model is read; a missing or foreign model ---
+expect_error 2 "did you mean 'seven hundred and two'?" words -m "$work/none.nalu" "seven hundred two"
+expect_error 2 "unknown word 'thousandd'" words -m "$work/none.nalu" "one thousandd"
+expect_error 2 "the phrase is empty" words -m "$work/none.nalu" ""
+expect_error 2 "is above 999" words -m "$work/none.nalu" "ten hundred"
+expect_error 2 "none.nalu" words -m "$work/none.nalu" "seven"
+expect_error 2 "not a nalu archive" words -m "$work/identity/identity.md" "seven"
+expect_error 2 "phrases is required" words -m "$work/none.nalu"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
