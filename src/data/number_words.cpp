@@ -7,6 +7,7 @@
 
 #include "nalu/error.h"
 #include "nalu/strings.h"
+#include "splitmix64.h"
 
 namespace nalu::data {
 
@@ -15,30 +16,6 @@ namespace {
 constexpr int64_t kNumbers = 1000;
 constexpr int64_t kHundredId = 28;
 constexpr int64_t kAndId = 29;
-
-// SplitMix64 (Steele, Lea & Flood 2014): a small generator whose output is fixed by its
-// definition, so a split is the same with every compiler and standard library.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, bound), without modulo bias (rejection of the short last block).
-  uint64_t below(uint64_t bound) {
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-    uint64_t value = next();
-    while (value >= limit)
-      value = next();
-    return value % bound;
-  }
-
- private:
-  uint64_t state_;
-};
 
 }  // namespace
 
@@ -161,7 +138,7 @@ NumberWordsSplit split_number_words(uint64_t seed, int64_t train_size, int64_t v
   std::vector<int64_t> order;
   for (int64_t n = 20; n < kNumbers; ++n)
     order.push_back(n);
-  SplitMix64 generator(seed);
+  detail::SplitMix64 generator(seed);
   for (size_t i = order.size() - 1; i > 0; --i)
     std::swap(order[i], order[static_cast<size_t>(generator.below(i + 1))]);
 
