@@ -4,6 +4,7 @@
 #include "nalu/data/mnist.h"
 #include "nalu/data/mnist_sequences.h"
 #include "nalu/data/number_words.h"
+#include "nalu/data/programs.h"
 #include "nalu/error.h"
 #include "nalu/experiments/experiment.h"
 #include "nalu/experiments/identity.h"
