@@ -36,7 +36,7 @@ inline RegularizerSchedule scaled_to_run(RegularizerSchedule schedule, int64_t i
   return schedule;
 }
 
-/// Madsen & Johansen's settings (DESIGN.md section 2).
+/// Madsen & Johansen's settings (docs/design.md §2).
 inline constexpr RegularizerSchedule kNmuSchedule{10.0, 1'000'000, 2'000'000};
 inline constexpr RegularizerSchedule kNauSchedule{0.01, 5'000, 50'000};
 inline constexpr RegularizerSchedule kNoRegularizer{0.0, 0, 1};

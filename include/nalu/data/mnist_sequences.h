@@ -1,5 +1,5 @@
 // Sequences of MNIST digits for the NALU paper's counting and addition tasks (Trask et al. 2018,
-// Table 2; DESIGN.md section 3): a sequence is T positions into a pool of images, with the count
+// Table 2; docs/design.md §3): a sequence is T positions into a pool of images, with the count
 // of each digit and the sum of the digits as targets. Sequences hold positions, not pixels, so a
 // model can run its CNN once over the pool and gather the features of each step by position.
 #pragma once

@@ -1,4 +1,4 @@
-// Measuring success (DESIGN.md section 4): Madsen & Johansen's epsilon-perfect threshold and
+// Measuring success (docs/design.md §4): Madsen & Johansen's epsilon-perfect threshold and
 // per-run verdict, the Wilson interval for a success rate over seeds, and the NALU paper's
 // normalised error. Pure functions over a task and training results; nothing here trains.
 #pragma once

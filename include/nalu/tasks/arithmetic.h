@@ -1,4 +1,4 @@
-// The static arithmetic task (Madsen & Johansen's convention, DESIGN.md section 3): x is drawn
+// The static arithmetic task (Madsen & Johansen's convention, docs/design.md §3): x is drawn
 // uniformly from a range, a and b are sums of two overlapping subsets of x, and the target is
 // a+b, a-b, a*b, a/b, a^2 or sqrt(a). Everything is deterministic from a seed.
 #pragma once

@@ -1,4 +1,4 @@
-// The NALU paper's recurrent arithmetic task (Trask et al. 2018; DESIGN.md section 3): a
+// The NALU paper's recurrent arithmetic task (Trask et al. 2018; docs/design.md §3): a
 // sequence of T vectors x_t is drawn uniformly from a range, a and b are the sums over every
 // step of two overlapping subsets of x_t (placed as in the static task), and op(a, b) is the
 // target after the last step. Extrapolation means longer sequences and so larger a and b.

@@ -73,7 +73,7 @@ struct RunConfig {
 const std::vector<std::string>& task_names();
 
 /// The defaults of a named task:
-///   static   - DESIGN.md section 3: input 100, subsets 25 overlapping by half, U[1,2] -> U[2,6].
+///   static   - docs/design.md §3: input 100, subsets 25 overlapping by half, U[1,2] -> U[2,6].
 ///   seed-sum - 10 inputs from U[0,10), a = x0+..+x3, b = x4+..+x9, y = a+b, NALU 10-2-1, Adam
 ///              lr 0.1; extrapolation U[0,100).
 ///   seed-mul - two integers from [0,9), y = x0*x1, one NALU 2-1, Adam lr 1e-3, batch 10;

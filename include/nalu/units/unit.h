@@ -3,7 +3,7 @@
 //   forward(x)                  requires x of shape [batch, in]; ensures [batch, out].
 //   regularization_loss(scale)  scale * R(W), the unit's sparsity regulariser (0 if it has none).
 //   sparsity_error()            max over read weights of their distance to the nearest value
-//                               the unit is pushed towards (DESIGN.md section 4).
+//                               the unit is pushed towards (docs/design.md §4).
 //   formula()                   the rounded-weight read-back (see nalu/formula.h).
 //   after_optimizer_step()      projections such as NAU/NMU weight clamping.
 //   default_regularizer()       the schedule the unit's authors used.
