@@ -383,13 +383,21 @@ NumberWordsRun train_model(const NumberWordsConfig& config, const std::string& o
   const auto start = std::chrono::steady_clock::now();
   const uint64_t model_seed =
       derive_seed(derive_seed(config.seed, kInitializationStream), static_cast<uint64_t>(seed));
-  NumberWordsModel model = detail::build_seeded(model_seed, [&] {
+  auto build = [&] {
     return NumberWordsModel(NumberWordsModelOptions(output)
                                 .embedding(config.embedding)
                                 .hidden_size(config.hidden_size)
                                 .input_scale(config.input_scale)
                                 .accumulator(config.accumulator));
-  });
+  };
+  NumberWordsModel model = detail::build_seeded(model_seed, build);
+  // The best model so far, as a second model of the same start whose parameters are copied
+  // over. Not clone(): a clone re-initialises its copy from LibTorch's global generator before
+  // copying, and a draw from another thread while a model is being built under build_seeded
+  // would change that model's start.
+  NumberWordsModel best_model = detail::build_seeded(model_seed, build);
+  const auto parameters = model->parameters();
+  const auto best_parameters = best_model->parameters();
   torch::optim::Adam optimizer(model->parameters(),
                                torch::optim::AdamOptions(config.learning_rate));
   const auto schedules = model->unit_schedules(config.steps);
@@ -400,7 +408,6 @@ NumberWordsRun train_model(const NumberWordsConfig& config, const std::string& o
   run.seed = seed;
   const bool prefix_loss = loss_name == "every-prefix";
   double best = std::numeric_limits<double>::infinity();
-  NumberWordsModel best_model = std::dynamic_pointer_cast<NumberWordsModelImpl>(model->clone());
   int64_t reported = 0;
   for (int64_t step = 1; step <= config.steps; ++step) {
     model->train();
@@ -430,7 +437,8 @@ NumberWordsRun train_model(const NumberWordsConfig& config, const std::string& o
       if (std::isfinite(error) && error < best) {
         best = error;
         run.best_step = step;
-        best_model = std::dynamic_pointer_cast<NumberWordsModelImpl>(model->clone());
+        for (size_t p = 0; p < parameters.size(); ++p)
+          best_parameters[p].copy_(parameters[p]);
       }
     }
     if (step % kProgressInterval == 0 || step == config.steps) {
