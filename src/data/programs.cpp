@@ -92,7 +92,14 @@ class Generator {
     return e;
   }
 
-  Expression sum(char op) { return combine(operand(), op, operand()); }
+  // The operands are drawn in separate statements: the order in which a compiler evaluates
+  // function arguments is unspecified (g++ and clang differ), and the programs must not depend
+  // on it.
+  Expression sum(char op) {
+    const Expression left = operand();
+    const Expression right = operand();
+    return combine(left, op, right);
+  }
 
   // `then if a<b else other`, where the branches may hold further conditionals up to the
   // nesting limit (in parentheses, as a reader would write them).
