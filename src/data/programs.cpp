@@ -159,24 +159,37 @@ class Generator {
 
 // ---- evaluator ----
 
+// A parsed piece of a program: its value and its text with conditionals written condition
+// first.
+struct Parsed {
+  int64_t value = 0;
+  std::string text;
+};
+
 class Evaluator {
  public:
   explicit Evaluator(const std::string& text) : text_(text) {}
 
-  int64_t run() {
+  ProgramReading run() {
     check(!text_.empty(), "program: the program is empty");
+    ProgramReading reading;
     while (!at("print(")) {
       const std::string name = read_name();
       check(variables_.count(name) == 0, where() + "'" + name + "' is assigned twice");
       expect("=");
-      variables_[name] = expression();
+      const Parsed value = expression();
+      variables_[name] = value.value;
       expect(";");
+      reading.condition_first += name + "=" + value.text + ";";
     }
     expect("print(");
-    const int64_t value = expression();
+    const Parsed printed = expression();
     expect(")");
     check(position_ == text_.size(), where() + "text after the print");
-    return value;
+    reading.value = printed.value;
+    reading.condition_first += "print(" + printed.text + ")";
+    reading.variables = variables_;
+    return reading;
   }
 
  private:
@@ -201,14 +214,14 @@ class Evaluator {
     return text_.substr(start, position_ - start);
   }
 
-  int64_t atom() {
+  Parsed atom() {
     check(position_ < text_.size(), where() + "unexpected end");
     const char c = text_[position_];
     if (c == '(') {
       ++position_;
-      const int64_t value = expression();
+      const Parsed inner = expression();
       expect(")");
-      return value;
+      return {inner.value, "(" + inner.text + ")"};
     }
     if (std::isdigit(static_cast<unsigned char>(c))) {
       const size_t start = position_;
@@ -216,7 +229,8 @@ class Evaluator {
         ++position_;
       check(position_ - start <= static_cast<size_t>(kMaxDigits),
             where() + "a literal of more than " + std::to_string(kMaxDigits) + " digits");
-      return std::stoll(text_.substr(start, position_ - start));
+      const std::string digits = text_.substr(start, position_ - start);
+      return {std::stoll(digits), digits};
     }
     const size_t start = position_;
     const std::string name = read_name();
@@ -225,32 +239,35 @@ class Evaluator {
       position_ = start;
       throw Error(where() + "'" + name + "' is used before it is assigned");
     }
-    return found->second;
+    return {found->second, name};
   }
 
-  int64_t arith() {
-    int64_t value = atom();
+  Parsed arith() {
+    Parsed result = atom();
     while (position_ < text_.size() && (text_[position_] == '+' || text_[position_] == '-')) {
       const char op = text_[position_++];
-      const int64_t right = atom();
-      value = op == '+' ? value + right : value - right;
+      const Parsed right = atom();
+      result.value = op == '+' ? result.value + right.value : result.value - right.value;
+      result.text += op + right.text;
     }
-    return value;
+    return result;
   }
 
-  int64_t expression() {
-    const int64_t then_value = arith();
+  Parsed expression() {
+    const Parsed then_branch = arith();
     if (!at(" if "))
-      return then_value;
+      return then_branch;
     position_ += 4;
-    const int64_t left = arith();
+    const Parsed left = arith();
     check(position_ < text_.size() && (text_[position_] == '<' || text_[position_] == '>'),
           where() + "expected '<' or '>'");
     const char comparison = text_[position_++];
-    const int64_t right = arith();
+    const Parsed right = arith();
     expect(" else ");
-    const int64_t else_value = expression();
-    return (comparison == '<' ? left < right : left > right) ? then_value : else_value;
+    const Parsed else_branch = expression();
+    const bool holds = comparison == '<' ? left.value < right.value : left.value > right.value;
+    return {holds ? then_branch.value : else_branch.value,
+            left.text + comparison + right.text + "?" + then_branch.text + ":" + else_branch.text};
   }
 
   const std::string& text_;
@@ -301,8 +318,12 @@ std::vector<Program> generate_programs(ProgramFamily family, const ProgramShape&
   return programs;
 }
 
-int64_t evaluate_program(const std::string& text) {
+ProgramReading read_program(const std::string& text) {
   return Evaluator(text).run();
+}
+
+int64_t evaluate_program(const std::string& text) {
+  return read_program(text).value;
 }
 
 }  // namespace nalu::data

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "experiments/lstm_step.h"
 #include "experiments/progress_counter.h"
 #include "experiments/tensor_text.h"
 #include "nalu/data/number_words.h"
@@ -178,22 +179,17 @@ torch::Tensor NumberWordsModelImpl::forward(const torch::Tensor& tokens,
   check(lengths.min().item<int64_t>() >= 1 && lengths.max().item<int64_t>() <= tokens.size(1),
         "number words model: lengths must be in [1, " + std::to_string(tokens.size(1)) + "]");
   const int64_t batch = tokens.size(0);
-  // The LSTM cell's step, with its input projection taken once per vocabulary entry rather
-  // than once per token of the batch: a phrase's input at step t is a row of this [30, 4H]
-  // table. Same parameters and gate order (input, forget, cell, output) as torch's LSTMCell,
-  // a fraction of its cost (its [B, 256] x [256, 4H] product dominated a step).
-  const auto table = torch::addmm(lstm->bias_ih, embedding->weight, lstm->weight_ih.t());
+  // The LSTM cell's input projection is taken once per vocabulary entry rather than once per
+  // token of the batch: a phrase's input at step t is a row of this [30, 4H] table (its
+  // [B, 256] x [256, 4H] product per token dominated a step).
+  const auto table = detail::lstm_input_table(*lstm, embedding->weight);
   const auto options_float = torch::TensorOptions().dtype(table.scalar_type());
   auto y = torch::zeros({batch, 1}, options_float);
   auto h = torch::zeros({batch, options.hidden_size()}, options_float);
   auto c = torch::zeros_like(h);
   std::vector<torch::Tensor> outputs;
   for (int64_t t = 0; t < tokens.size(1); ++t) {
-    const auto gates = table.index_select(0, tokens.select(1, t)) +
-                       torch::addmm(lstm->bias_hh, h, lstm->weight_hh.t());
-    const auto parts = gates.chunk(4, 1);
-    c = torch::sigmoid(parts[1]) * c + torch::sigmoid(parts[0]) * torch::tanh(parts[2]);
-    h = torch::sigmoid(parts[3]) * torch::tanh(c);
+    detail::lstm_step(*lstm, table.index_select(0, tokens.select(1, t)), h, c);
     const auto next = cell->forward(torch::cat({h * options.input_scale(), y}, 1));
     y = torch::where(lengths.gt(t).unsqueeze(1), next, y);
     outputs.push_back(y);

@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "experiments/lstm_step.h"
 #include "experiments/tensor_text.h"
+#include "nalu/data/programs.h"
 #include "nalu/error.h"
 #include "nalu/experiments/report.h"
 #include "nalu/strings.h"
@@ -48,6 +51,71 @@ const std::vector<std::string>& program_output_names() {
   return kOutputs;
 }
 
+namespace {
+
+bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
+
+bool is_keyword(const std::string& word) {
+  return word == "print" || word == "if" || word == "else";
+}
+
+// One program's tokens and values in `input`'s form. The values form reads the program with its
+// conditionals written condition first (data::read_program), so that the condition comes before
+// the branches whose values it selects.
+// `name` ("programs: program 3") starts the messages of the encoder's own checks; the
+// evaluator's name the program's text.
+void encode_one(const std::string& name, const std::string& program, ProgramInput input,
+                std::vector<int64_t>& tokens, std::vector<float>& values) {
+  check(!program.empty(), name + " is empty");
+  for (const char c : program) {
+    check(c >= kFirstCharacter && c <= kLastCharacter,
+          name + " has a character outside printable ASCII");
+  }
+  data::ProgramReading reading;
+  if (input == ProgramInput::kValues)
+    reading = data::read_program(program);
+  const std::string& text = input == ProgramInput::kValues ? reading.condition_first : program;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (input == ProgramInput::kValues && is_digit(c)) {
+      size_t end = i;
+      while (end < text.size() && is_digit(text[end]))
+        ++end;
+      tokens.push_back(kProgramLiteralToken);
+      values.push_back(static_cast<float>(std::stoll(text.substr(i, end - i))));
+      i = end - 1;
+      continue;
+    }
+    if (input == ProgramInput::kValues && is_lower(c)) {
+      size_t end = i;
+      while (end < text.size() && is_lower(text[end]))
+        ++end;
+      const std::string word = text.substr(i, end - i);
+      const bool assigned = end < text.size() && text[end] == '=';
+      if (!is_keyword(word) && !assigned) {
+        // A read: the value the evaluator gives the variable.
+        tokens.push_back(kProgramVariableToken);
+        values.push_back(static_cast<float>(reading.variables.at(word)));
+        i = end - 1;
+        continue;
+      }
+      // A keyword or an assignment's name: its characters.
+      for (const char letter : word) {
+        tokens.push_back(letter - kFirstCharacter);
+        values.push_back(0.0f);
+      }
+      i = end - 1;
+      continue;
+    }
+    tokens.push_back(c - kFirstCharacter);
+    values.push_back(0.0f);
+  }
+}
+
+}  // namespace
+
 EncodedPrograms encode_programs(const std::vector<data::Program>& programs, ProgramInput input) {
   check(!programs.empty(), "programs: no programs to encode");
   // Tokens and values per program, then padded to the longest.
@@ -55,26 +123,8 @@ EncodedPrograms encode_programs(const std::vector<data::Program>& programs, Prog
   std::vector<std::vector<float>> values(programs.size());
   size_t longest = 1;
   for (size_t p = 0; p < programs.size(); ++p) {
-    const std::string& text = programs[p].text;
-    check(!text.empty(), "programs: program " + std::to_string(p) + " is empty");
-    for (size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      check(c >= kFirstCharacter && c <= kLastCharacter,
-            "programs: program " + std::to_string(p) + " has a character outside printable ASCII");
-      if (input == ProgramInput::kValues && is_digit(c)) {
-        size_t end = i;
-        while (end < text.size() && is_digit(text[end]))
-          ++end;
-        check(end - i <= 9,
-              "programs: program " + std::to_string(p) + " has a literal of more than 9 digits");
-        tokens[p].push_back(kProgramLiteralToken);
-        values[p].push_back(static_cast<float>(std::stoll(text.substr(i, end - i))));
-        i = end - 1;
-        continue;
-      }
-      tokens[p].push_back(c - kFirstCharacter);
-      values[p].push_back(0.0f);
-    }
+    encode_one("programs: program " + std::to_string(p), programs[p].text, input, tokens[p],
+               values[p]);
     longest = std::max(longest, tokens[p].size());
   }
   const auto count = static_cast<int64_t>(programs.size());
@@ -120,9 +170,9 @@ void ProgramModelImpl::reset() {
         "program model: input scale must be positive and finite, got " +
             format_significant(o.input_scale()));
   embedding = register_module("embedding", torch::nn::Embedding(kProgramVocabulary, o.embedding()));
-  lstm = register_module(
-      "lstm",
-      torch::nn::LSTM(torch::nn::LSTMOptions(o.embedding(), o.hidden_size()).batch_first(true)));
+  // The values form reads a bounded magnitude of the step's value beside the token.
+  const int64_t lstm_input = o.embedding() + (o.input() == ProgramInput::kValues ? 1 : 0);
+  lstm = register_module("lstm", torch::nn::LSTMCell(lstm_input, o.hidden_size()));
   if (o.input() == ProgramInput::kValues) {
     control = register_module("control", torch::nn::Linear(o.hidden_size(), o.channels()));
     output = register_module(
@@ -161,18 +211,45 @@ torch::Tensor ProgramModelImpl::forward(const torch::Tensor& tokens, const torch
   check(lengths.min().item<int64_t>() >= 1 && lengths.max().item<int64_t>() <= tokens.size(1),
         "program model: lengths must be in [1, " + std::to_string(tokens.size(1)) + "]");
   const int64_t batch = tokens.size(0);
-  const auto states = std::get<0>(lstm->forward(embedding->forward(tokens)));  // [B, T, H]
-  if (options.input() == ProgramInput::kCharacters) {
-    const auto index = (lengths - 1).view({batch, 1, 1}).expand({batch, 1, states.size(2)});
-    const auto last = states.gather(1, index).squeeze(1);
-    return output->forward(last * options.input_scale()).squeeze(1);
+  const int64_t steps = tokens.size(1);
+  const bool by_value = options.input() == ProgramInput::kValues;
+  // The LSTM's input projection per vocabulary entry (detail::lstm_step), plus in the values
+  // form the projection of the bounded magnitude sign(v) log10(1 + |v|) read beside the token.
+  const int64_t embedding_size = options.embedding();
+  const auto table = torch::addmm(lstm->bias_ih, embedding->weight,
+                                  lstm->weight_ih.slice(1, 0, embedding_size).t());
+  torch::Tensor magnitude, magnitude_weight;
+  if (by_value) {
+    magnitude = torch::sign(values) * torch::log10(1 + values.abs());
+    magnitude_weight = lstm->weight_ih.select(1, embedding_size).unsqueeze(0);
   }
-  const auto gated = torch::tanh(control->forward(states)) * values.unsqueeze(2);  // [B, T, K]
-  auto y = torch::zeros({batch, 1}, states.options());
-  for (int64_t t = 0; t < tokens.size(1); ++t) {
-    const auto next = output->forward(torch::cat({gated.select(1, t), y}, 1));
-    y = torch::where(lengths.gt(t).unsqueeze(1), next, y);
+  auto h = torch::zeros({batch, options.hidden_size()}, table.options());
+  auto c = torch::zeros_like(h);
+  auto y = torch::zeros({batch, 1}, table.options());
+  for (int64_t t = 0; t < steps; ++t) {
+    auto projection = table.index_select(0, tokens.select(1, t));
+    if (by_value)
+      projection = projection + magnitude.select(1, t).unsqueeze(1) * magnitude_weight;
+    auto next_h = h, next_c = c;
+    detail::lstm_step(*lstm, projection, next_h, next_c);
+    const auto running = lengths.gt(t).unsqueeze(1);
+    if (!by_value) {
+      // The state stops at the program's last character.
+      h = torch::where(running, next_h, h);
+      c = torch::where(running, next_c, c);
+      continue;
+    }
+    h = next_h;
+    c = next_c;
+    // Hard sigmoid gates: exactly 0 or 1 outside (-1/2, 1/2), so a saturated gate passes a
+    // value of any size unchanged (a tanh or sigmoid gate scales it by 1 - 1e-7 or so, an error
+    // that grows with the value).
+    const auto gates = torch::clamp(control->forward(h) + 0.5, 0.0, 1.0);  // [B, K]
+    const auto gated = gates * values.select(1, t).unsqueeze(1);
+    y = torch::where(running, output->forward(torch::cat({gated, y}, 1)), y);
   }
+  if (!by_value)
+    return output->forward(h * options.input_scale()).squeeze(1);
   return y.squeeze(1);
 }
 

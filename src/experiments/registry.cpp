@@ -5,6 +5,7 @@
 #include "nalu/experiments/mnist_parity.h"
 #include "nalu/experiments/mnist_sequences.h"
 #include "nalu/experiments/number_words.h"
+#include "nalu/experiments/programs.h"
 
 namespace nalu {
 
@@ -41,6 +42,16 @@ const std::vector<ExperimentInfo>& experiment_catalog() {
        "exact answers by split and digits, outputs after every word. Full: five cells, 5 seeds, "
        "10,000 steps. Quick: Linear and NAU, 1 seed, 3,000 steps.",
        &run_number_words_experiment},
+      {"programs",
+       "NALU paper, program evaluation: the value a short program prints, on numbers larger "
+       "than any in training",
+       "Programs of four families (addition, subtraction, if-statements, all combined with "
+       "assignments) read as characters by an LSTM with a Linear, NAC, NALU or NAU output layer "
+       "(the paper's form), or with literals and variable reads as value tokens accumulated by "
+       "such a cell; trained on literals of 1-2 digits, tested on 1-6. Full: eight models, 3 "
+       "seeds, 2,000 steps, 500 test programs per digits. Quick: addition, characters/linear "
+       "and values/nau, 1 seed, 2,000 steps.",
+       &run_programs_experiment},
   };
   return kExperiments;
 }

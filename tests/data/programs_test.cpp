@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "nalu/error.h"
@@ -43,6 +44,31 @@ TEST(Programs, EvaluatorReadsTheGrammar) {
   EXPECT_EQ(evaluate_program("print(1 if 3<2 else (4 if 5>6 else 7))"), 7);
   EXPECT_EQ(evaluate_program("print((1 if 3<2 else 9)+1)"), 10);
   EXPECT_EQ(evaluate_program("print(0)"), 0);
+}
+
+TEST(Programs, ReadingGivesVariablesAndTheConditionFirstText) {
+  const auto reading = nalu::data::read_program("a=4123;b=a-58;print(b if a>3000 else a+b)");
+  EXPECT_EQ(reading.value, 4065);
+  EXPECT_EQ(reading.variables, (std::map<std::string, int64_t>{{"a", 4123}, {"b", 4065}}));
+  EXPECT_EQ(reading.condition_first, "a=4123;b=a-58;print(a>3000?b:a+b)");
+  // Nested in a branch, and in parentheses as an operand.
+  EXPECT_EQ(nalu::data::read_program("print(1 if 2<3 else 4 if 5>6 else 7)").condition_first,
+            "print(2<3?1:5>6?4:7)");
+  EXPECT_EQ(nalu::data::read_program("print(10+(1 if 2<3 else 4)-5)").condition_first,
+            "print(10+(2<3?1:4)-5)");
+  // Without conditionals the text is unchanged, for every family.
+  ProgramShape shape;
+  shape.statements = 2;
+  for (const auto& p : generate_programs(ProgramFamily::kAddition, shape, 50, 3))
+    EXPECT_EQ(nalu::data::read_program(p.text).condition_first, p.text);
+  for (const auto family : nalu::data::program_families()) {
+    for (const auto& p : generate_programs(family, shape, 50, 4)) {
+      const auto read = nalu::data::read_program(p.text);
+      EXPECT_EQ(read.value, p.value) << p.text;
+      EXPECT_EQ(read.condition_first.find(" if "), std::string::npos) << p.text;
+      EXPECT_EQ(digit_runs(read.condition_first).size(), digit_runs(p.text).size()) << p.text;
+    }
+  }
 }
 
 TEST(Programs, EvaluatorRefusesWhatIsOutsideTheGrammar) {

@@ -1,11 +1,18 @@
-// Program-evaluation models: the two encodings, both model forms' shapes, padding and gradients,
-// and that the values form can carry numbers far larger than any seen in training.
+// Program evaluation: the two encodings, both model forms' shapes, padding and gradients, that
+// the values form can carry numbers far larger than any seen in training, the settings' checks
+// and the quick experiment.
 #include "nalu/experiments/programs.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include "nalu/error.h"
+#include "nalu/experiments/experiment.h"
 #include "nalu/units/nau.h"
 #include "test_util.h"
 
@@ -36,11 +43,24 @@ TEST(ProgramEncoding, CharactersAreTokensAndLiteralsAreOneTokenInTheValuesForm) 
   EXPECT_EQ(values.values[0][6].item<float>(), 12.0f);
   EXPECT_EQ(values.values[0][8].item<float>(), 34.0f);
   EXPECT_EQ(values.values[1][2].item<float>(), 4123.0f);
-  EXPECT_EQ(values.values.sum().item<float>(), 12 + 34 + 4123 + 58 + 3000 + 7);
+  // Variable reads carry the value the variable holds (a = 4123, b = 4065); assignments do not.
+  EXPECT_EQ(values.tokens[1][0].item<int64_t>(), 'a' - ' ');
+  EXPECT_EQ(values.tokens[1][6].item<int64_t>(), kProgramVariableToken);
+  EXPECT_EQ(values.values[1][6].item<float>(), 4123.0f);
+  EXPECT_EQ(values.values.sum().item<float>(),
+            12 + 34 + (4123 + 4123 + 58 + 4065 + 4123 + 3000 + 4123 + 4065) + 7);
+  // "print" stays characters; the conditional is read condition first, "a>3000?b:a+b".
+  EXPECT_EQ(values.tokens[1][10].item<int64_t>(), 'p' - ' ');
+  EXPECT_EQ(values.lengths[1].item<int64_t>(), 26);
+  EXPECT_EQ(values.values[1][18].item<float>(), 3000.0f);
+  EXPECT_EQ(values.tokens[1][19].item<int64_t>(), '?' - ' ');
+  EXPECT_EQ(values.values[1][20].item<float>(), 4065.0f);  // b, the branch taken
 
   EXPECT_THROW_WITH(encode_programs({}, ProgramInput::kValues), "no programs to encode");
   EXPECT_THROW_WITH(encode_programs({{"print(\t1)", 1, {1}}}, ProgramInput::kCharacters),
-                    "outside printable ASCII");
+                    "program 0 has a character outside printable ASCII");
+  EXPECT_THROW_WITH(encode_programs({{"print(b+1)", 1, {1}}}, ProgramInput::kValues),
+                    "'b' is used before it is assigned");
   EXPECT_EQ(parse_program_input("values"), ProgramInput::kValues);
   EXPECT_THROW_WITH(parse_program_input("bytes"),
                     "unknown program input 'bytes' (known: characters, values)");
@@ -73,7 +93,7 @@ TEST(ProgramModel, TheValuesFormCarriesNumbersOfAnySize) {
       ProgramModelOptions(ProgramInput::kValues, "nau").embedding(4).hidden_size(3).channels(2));
   torch::NoGradGuard no_grad;
   model->control->weight.zero_();
-  model->control->bias.fill_(20.0);  // tanh(20) is 1 in float
+  model->control->bias.fill_(20.0);  // every hard-sigmoid gate fully open
   auto& nau = dynamic_cast<NAUImpl&>(model->output->units()[0]->as_module());
   nau.weight.copy_(torch::tensor({{1.0f, 0.0f, 1.0f}}));  // channel 0, channel 1, y_{t-1}
   const std::vector<Program> programs = {{"print(12+34)", 46, {12, 34}},
@@ -91,11 +111,58 @@ TEST(ProgramModel, RefusesBadInputsInOneLine) {
                     "expected float values shaped as the tokens");
   EXPECT_THROW_WITH(model(batch.tokens, batch.values, batch.lengths + 100), "lengths must be in");
   EXPECT_THROW_WITH(model(batch.tokens + 200, batch.values, batch.lengths),
-                    "token ids must be in [0, 96)");
+                    "token ids must be in [0, 97)");
   EXPECT_THROW_WITH(ProgramModel(ProgramModelOptions(ProgramInput::kValues, "lstm")),
                     "unknown program output layer 'lstm' (known: linear, nac, nalu, nau)");
   EXPECT_THROW_WITH(ProgramModel(ProgramModelOptions(ProgramInput::kValues, "nau").channels(0)),
                     "channels must be in [1, 256]");
+}
+
+TEST(ProgramsConfig, RefusesBadSettingsInOneLine) {
+  ProgramsConfig config = ProgramsConfig::quick();
+  config.test_digits = {3, 10};
+  EXPECT_THROW_WITH(config.validate(), "programs: test digits must be in [1, 9], got 10");
+  config = ProgramsConfig::quick();
+  config.variants.push_back(config.variants.front());
+  EXPECT_THROW_WITH(config.validate(), "model 'characters/linear' is listed twice");
+  config = ProgramsConfig::quick();
+  config.variants = {{ProgramInput::kValues, "gru"}};
+  EXPECT_THROW_WITH(config.validate(), "unknown program output layer 'gru'");
+  config = ProgramsConfig::quick();
+  config.hidden_size = 0;
+  EXPECT_THROW_WITH(config.validate(), "hidden size must be in [1, 4096], got 0");
+  config = ProgramsConfig::quick();
+  config.eval_interval = config.steps + 1;
+  EXPECT_THROW_WITH(config.validate(), "eval interval must be in [1, steps]");
+}
+
+TEST(ProgramsExperiment, QuickRunValuesNauExtrapolatesWhereTheLstmDoesNot) {
+  testing::TempDir dir;
+  ExperimentOptions options;
+  options.quick = true;
+  options.output_dir = dir.path.string();
+  options.threads = 2;
+  const ExperimentReport report = run_experiment("programs", options);
+  ASSERT_EQ(report.tables.size(), 3u);
+  EXPECT_EQ(report.files.size(), 3u);  // table, records, one plot per family
+  for (const auto& file : report.files)
+    EXPECT_TRUE(std::filesystem::exists(file)) << file;
+  std::ifstream records(dir.path / "programs.jsonl");
+  std::map<std::string, nlohmann::json> runs;
+  for (std::string line; std::getline(records, line);) {
+    const auto record = nlohmann::json::parse(line);
+    runs[record["input"].get<std::string>() + "/" + record["output"].get<std::string>()] = record;
+  }
+  ASSERT_EQ(runs.size(), 2u);
+  // Test digits 1-6: index 3 is four digits per literal, twice the training range.
+  const auto accuracy = [&](const std::string& model, size_t digits) {
+    return runs[model]["test"][digits - 1]["accuracy"].get<double>();
+  };
+  EXPECT_EQ(runs["values/nau"]["test"][3]["digits"].get<int64_t>(), 4);
+  EXPECT_GT(accuracy("values/nau", 2), 0.9) << report.tables[0].markdown;
+  EXPECT_GT(accuracy("values/nau", 4), 0.9) << report.tables[0].markdown;
+  EXPECT_LT(accuracy("characters/linear", 4), 0.05) << report.tables[0].markdown;
+  EXPECT_NE(report.summary.find("values/nau"), std::string::npos);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,24 @@ std::vector<Program> generate_programs(ProgramFamily family, const ProgramShape&
 /// position for anything outside the grammar, a variable used before it is assigned or assigned
 /// twice, a literal of more than 9 digits, or a missing or second print.
 int64_t evaluate_program(const std::string& text);
+
+/// What the evaluator reads from a program: the value it prints, the value of every variable,
+/// and its text with every conditional expression written condition first, `L<R?T:E` for
+/// `T if L<R else E` (for models that read left to right and must know the condition before
+/// they take a branch's values).
+struct ProgramReading {
+  int64_t value = 0;
+  std::map<std::string, int64_t> variables;
+  std::string condition_first;
+};
+/// As evaluate_program, with the variables and the condition-first text.
+///
+/// Example:
+/// ```
+/// auto reading = nalu::data::read_program("a=7;print(a+1 if a<9 else 0)");
+/// // reading.value == 8, reading.variables.at("a") == 7,
+/// // reading.condition_first == "a=7;print(a<9?a+1:0)"
+/// ```
+ProgramReading read_program(const std::string& text);
 
 }  // namespace nalu::data

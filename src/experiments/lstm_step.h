@@ -1,0 +1,27 @@
+// One step of an LSTM cell given its input projection (internal to the library). A sequence
+// model whose inputs come from a small vocabulary takes the projection x W_ih^T + b_ih once per
+// vocabulary entry (a [V, 4H] table) and picks rows per step, instead of a [B, E] x [E, 4H]
+// product per step; LibTorch's LSTM modules cost far more than this on small batches. Same
+// parameters and gate order (input, forget, cell, output) as torch::nn::LSTMCell.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace nalu::detail {
+
+/// The table of input projections of every row of `embedding` [V, E]: [V, 4H].
+inline torch::Tensor lstm_input_table(const torch::nn::LSTMCellImpl& cell,
+                                      const torch::Tensor& embedding) {
+  return torch::addmm(cell.bias_ih, embedding, cell.weight_ih.t());
+}
+
+/// Advances (h, c) [B, H] by one step whose input projection is `projection` [B, 4H].
+inline void lstm_step(const torch::nn::LSTMCellImpl& cell, const torch::Tensor& projection,
+                      torch::Tensor& h, torch::Tensor& c) {
+  const auto gates = projection + torch::addmm(cell.bias_hh, h, cell.weight_hh.t());
+  const auto parts = gates.chunk(4, 1);
+  c = torch::sigmoid(parts[1]) * c + torch::sigmoid(parts[0]) * torch::tanh(parts[2]);
+  h = torch::sigmoid(parts[3]) * torch::tanh(c);
+}
+
+}  // namespace nalu::detail
