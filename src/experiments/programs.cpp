@@ -243,8 +243,13 @@ torch::Tensor ProgramModelImpl::forward(const torch::Tensor& tokens, const torch
     c = next_c;
     // Hard sigmoid gates: exactly 0 or 1 outside (-1/2, 1/2), so a saturated gate passes a
     // value of any size unchanged (a tanh or sigmoid gate scales it by 1 - 1e-7 or so, an error
-    // that grows with the value).
-    const auto gates = torch::clamp(control->forward(h) + 0.5, 0.0, 1.0);  // [B, K]
+    // that grows with the value). Below 0 their gradient is taken as if unclamped
+    // (straight-through): with the clamp's own zero gradient, a gate that starts shut for every
+    // literal never opens, and the model is stuck at a constant answer. Above 1 the clamp's
+    // zero gradient is kept, so an open gate stays exactly open.
+    const auto open = control->forward(h) + 0.5;
+    const auto below = torch::clamp_max(open, 0.0);
+    const auto gates = torch::clamp(open, 0.0, 1.0) + (below - below.detach());  // [B, K]
     const auto gated = gates * values.select(1, t).unsqueeze(1);
     y = torch::where(running, output->forward(torch::cat({gated, y}, 1)), y);
   }

@@ -167,7 +167,7 @@ void ProgramsConfig::validate() const {
 
 namespace {
 
-// A family's fixed sets: validation (training range) and one test set per digits.
+// A family's fixed sets: validation (training range), one test set per digits and the examples.
 struct FamilySets {
   std::vector<data::Program> validation;
   std::vector<std::vector<data::Program>> test;
@@ -194,6 +194,17 @@ FamilySets family_sets(const ProgramsConfig& config, data::ProgramFamily family)
         derive_seed(family_seed(config.seed, kExampleStream, family),
                     static_cast<uint64_t>(digits)))[0]);
   }
+  // Every fixed program is checked by the independent evaluator (nalu/data/programs.h).
+  auto checked = [](const std::vector<data::Program>& programs) {
+    for (const auto& program : programs) {
+      check(data::evaluate_program(program.text) == program.value,
+            "programs: the evaluator disagrees with the generator on '" + program.text + "'");
+    }
+  };
+  checked(sets.validation);
+  for (const auto& test : sets.test)
+    checked(test);
+  checked(sets.examples);
   return sets;
 }
 

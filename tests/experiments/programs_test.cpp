@@ -104,6 +104,29 @@ TEST(ProgramModel, TheValuesFormCarriesNumbersOfAnySize) {
   EXPECT_EQ(y[1].item<float>(), 777777.0f);
 }
 
+TEST(ProgramModel, ShutGatesStillLearnAndOpenGatesStayExactlyOpen) {
+  ProgramModel model(
+      ProgramModelOptions(ProgramInput::kValues, "nau").embedding(4).hidden_size(3).channels(2));
+  const auto batch = encode_programs({{"print(12+34)", 46, {12, 34}}}, ProgramInput::kValues);
+  {
+    torch::NoGradGuard no_grad;
+    model->control->weight.zero_();
+    model->control->bias.fill_(-20.0);  // every gate shut: the answer is 0
+  }
+  auto y = model(batch.tokens, batch.values, batch.lengths);
+  EXPECT_EQ(y[0].item<float>(), 0.0f);
+  torch::mse_loss(y, batch.targets).backward();
+  EXPECT_GT(model->control->bias.grad().abs().sum().item<double>(), 0.0);  // straight-through
+  model->zero_grad();
+  {
+    torch::NoGradGuard no_grad;
+    model->control->bias.fill_(20.0);  // every gate open
+  }
+  y = model(batch.tokens, batch.values, batch.lengths);
+  torch::mse_loss(y, batch.targets + 1000).backward();
+  EXPECT_EQ(model->control->bias.grad().abs().sum().item<double>(), 0.0);
+}
+
 TEST(ProgramModel, RefusesBadInputsInOneLine) {
   ProgramModel model(ProgramModelOptions(ProgramInput::kValues, "nac").embedding(4).hidden_size(3));
   const auto batch = encode_programs(examples(), ProgramInput::kValues);
