@@ -74,19 +74,6 @@ int64_t digits_of(int64_t n) {
   return n < 10 ? 1 : (n < 100 ? 2 : 3);
 }
 
-std::string mean_sd(const std::vector<double>& values, int digits = 3, double scale = 1.0) {
-  double mean = 0.0;
-  for (const double v : values)
-    mean += v * scale;
-  mean /= static_cast<double>(values.size());
-  double variance = 0.0;
-  for (const double v : values)
-    variance += (v * scale - mean) * (v * scale - mean);
-  const double sd =
-      values.size() > 1 ? std::sqrt(variance / static_cast<double>(values.size() - 1)) : 0.0;
-  return format_significant(mean, digits) + " ± " + format_significant(sd, 2);
-}
-
 }  // namespace
 
 const std::vector<std::string>& number_words_output_names() {
@@ -571,18 +558,20 @@ std::string number_words_table(const NumberWordsResult& result) {
       std::vector<std::string> row{output, loss, std::to_string(runs.size())};
       for (auto member :
            {&NumberWordsRun::train, &NumberWordsRun::validation, &NumberWordsRun::test}) {
-        row.push_back(mean_sd(
+        row.push_back(format_mean_sd(
             column([&](const NumberWordsRun& r) { return (r.*member).mean_absolute_error; })));
         row.push_back(
-            mean_sd(column([&](const NumberWordsRun& r) { return (r.*member).exact; }), 3, 100.0) +
+            format_mean_sd(column([&](const NumberWordsRun& r) { return (r.*member).exact; }), 3,
+                           100.0) +
             "%");
       }
       for (size_t d = 0; d < static_cast<size_t>(kDigitClasses); ++d) {
-        row.push_back(per_digits[d] == 0 ? "-" : mean_sd(column([&](const NumberWordsRun& r) {
-          return r.test_mae_by_digits[d];
-        })));
+        row.push_back(per_digits[d] == 0 ? "-"
+                                         : format_mean_sd(column([&](const NumberWordsRun& r) {
+                                             return r.test_mae_by_digits[d];
+                                           })));
       }
-      row.push_back(mean_sd(
+      row.push_back(format_mean_sd(
           column([&](const NumberWordsRun& r) { return static_cast<double>(r.best_step); })));
       rows.push_back(row);
     }

@@ -48,19 +48,6 @@ constexpr int64_t kScoreChunk = 2'000;
 // Example programs per family: literals of these many digits (those in test_digits).
 const std::vector<int64_t> kExampleDigits = {2, 4, 6};
 
-std::string mean_sd(const std::vector<double>& values, int digits = 3, double scale = 1.0) {
-  double mean = 0.0;
-  for (const double v : values)
-    mean += v * scale;
-  mean /= static_cast<double>(values.size());
-  double variance = 0.0;
-  for (const double v : values)
-    variance += (v * scale - mean) * (v * scale - mean);
-  const double sd =
-      values.size() > 1 ? std::sqrt(variance / static_cast<double>(values.size() - 1)) : 0.0;
-  return format_significant(mean, digits) + " ± " + format_significant(sd, 2);
-}
-
 data::ProgramShape shape_with_digits(data::ProgramFamily family, int64_t low, int64_t high) {
   data::ProgramShape shape = program_family_shape(family);
   shape.min_digits = low;
@@ -130,9 +117,9 @@ void ProgramsConfig::validate() const {
                                               std::to_string(kMaxSeeds) + "], got " +
                                               std::to_string(seeds));
   check(steps > 0, "programs: steps must be positive, got " + std::to_string(steps));
-  check(batch_size >= 1 && batch_size <= kMaxBatch,
-        "programs: batch size must be in [1, " + std::to_string(kMaxBatch) + "], got " +
-            std::to_string(batch_size));
+  check(batch_size >= 1 && batch_size <= kMaxBatch, "programs: batch size must be in [1, " +
+                                                        std::to_string(kMaxBatch) + "], got " +
+                                                        std::to_string(batch_size));
   check(eval_interval >= 1 && eval_interval <= steps,
         "programs: eval interval must be in [1, steps], got " + std::to_string(eval_interval));
   detail::check_learning_rate(learning_rate, "programs: learning rate");
@@ -147,8 +134,7 @@ void ProgramsConfig::validate() const {
   }
   check(validation_size >= 1 && validation_size <= kMaxPrograms && test_size >= 1 &&
             test_size <= kMaxPrograms,
-        "programs: validation and test sizes must be in [1, " + std::to_string(kMaxPrograms) +
-            "]");
+        "programs: validation and test sizes must be in [1, " + std::to_string(kMaxPrograms) + "]");
   check(threads >= 0, "programs: threads must be >= 0, got " + std::to_string(threads));
   // The model's own checks (sizes, scale), before any training.
   ProgramModelOptions(ProgramInput::kValues, "nau")
@@ -176,10 +162,9 @@ struct FamilySets {
 
 FamilySets family_sets(const ProgramsConfig& config, data::ProgramFamily family) {
   FamilySets sets;
-  sets.validation =
-      data::generate_programs(family, shape_with_digits(family, 1, config.train_digits),
-                              config.validation_size,
-                              family_seed(config.seed, kValidationStream, family));
+  sets.validation = data::generate_programs(
+      family, shape_with_digits(family, 1, config.train_digits), config.validation_size,
+      family_seed(config.seed, kValidationStream, family));
   for (const int64_t digits : config.test_digits) {
     sets.test.push_back(data::generate_programs(
         family, shape_with_digits(family, digits, digits), config.test_size,
@@ -189,10 +174,10 @@ FamilySets family_sets(const ProgramsConfig& config, data::ProgramFamily family)
     if (std::find(config.test_digits.begin(), config.test_digits.end(), digits) ==
         config.test_digits.end())
       continue;
-    sets.examples.push_back(data::generate_programs(
-        family, shape_with_digits(family, digits, digits), 1,
-        derive_seed(family_seed(config.seed, kExampleStream, family),
-                    static_cast<uint64_t>(digits)))[0]);
+    sets.examples.push_back(
+        data::generate_programs(family, shape_with_digits(family, digits, digits), 1,
+                                derive_seed(family_seed(config.seed, kExampleStream, family),
+                                            static_cast<uint64_t>(digits)))[0]);
   }
   // Every fixed program is checked by the independent evaluator (nalu/data/programs.h).
   auto checked = [](const std::vector<data::Program>& programs) {
@@ -270,8 +255,9 @@ ProgramsRun train_model(const ProgramsConfig& config, data::ProgramFamily family
   const std::string stage = data::program_family_name(family) + " " + variant.name();
   for (int64_t step = 1; step <= config.steps; ++step) {
     model->train();
-    const auto programs = data::generate_programs(family, train_shape, config.batch_size,
-                                                  derive_seed(data_seed, static_cast<uint64_t>(step)));
+    const auto programs =
+        data::generate_programs(family, train_shape, config.batch_size,
+                                derive_seed(data_seed, static_cast<uint64_t>(step)));
     const auto batch = encode_programs(programs, variant.input);
     const auto mse =
         torch::mse_loss(model->forward(batch.tokens, batch.values, batch.lengths), batch.targets);
@@ -400,7 +386,7 @@ std::string per_digits_table(const ProgramsResult& result, double scale, const s
         std::vector<double> values;
         for (const auto* run : runs)
           values.push_back(get(run->test[d]));
-        row.push_back(mean_sd(values, 3, scale) + unit);
+        row.push_back(format_mean_sd(values, 3, scale) + unit);
       }
       rows.push_back(row);
     }
@@ -572,8 +558,9 @@ ExperimentReport run_programs_experiment(const ExperimentOptions& options,
       "Programs: accuracy (rounded output equals the printed value), mean ± standard deviation "
       "over seeds (" +
       setting + ")";
-  const std::string error_caption = "Programs: mean absolute error, mean ± standard deviation "
-                                    "over seeds (same runs)";
+  const std::string error_caption =
+      "Programs: mean absolute error, mean ± standard deviation "
+      "over seeds (same runs)";
   const std::string example_caption =
       "Example test programs and each model's answer (the seed with the lowest validation MAE)";
   const std::string accuracy_table = programs_accuracy_table(result);

@@ -95,6 +95,20 @@ std::string format_significant(double value, int digits) {
   return buffer;
 }
 
+std::string format_mean_sd(const std::vector<double>& values, int digits, double scale) {
+  check(!values.empty(), "format_mean_sd: no values");
+  double mean = 0.0;
+  for (const double v : values)
+    mean += v * scale;
+  mean /= static_cast<double>(values.size());
+  double variance = 0.0;
+  for (const double v : values)
+    variance += (v * scale - mean) * (v * scale - mean);
+  const double sd =
+      values.size() > 1 ? std::sqrt(variance / static_cast<double>(values.size() - 1)) : 0.0;
+  return format_significant(mean, digits) + " ± " + format_significant(sd, 2);
+}
+
 std::string markdown_table(const std::vector<std::string>& header,
                            const std::vector<std::vector<std::string>>& rows,
                            const std::vector<Align>& align) {

@@ -83,6 +83,13 @@ size_t count(const std::vector<std::string>& names, const std::string& name) {
   return static_cast<size_t>(std::count(names.begin(), names.end(), name));
 }
 
+TEST(FormatMeanSd, GivesMeanAndSampleDeviation) {
+  EXPECT_EQ(nalu::format_mean_sd({1.0, 2.0, 3.0}), "2 ± 1");
+  EXPECT_EQ(nalu::format_mean_sd({0.25, 0.75}, 3, 100.0), "50 ± 35");
+  EXPECT_EQ(nalu::format_mean_sd({7.0}), "7 ± 0");
+  EXPECT_THROW(nalu::format_mean_sd({}), nalu::Error);
+}
+
 TEST(MarkdownTable, AlignsAndEscapes) {
   EXPECT_EQ(markdown_table({"unit", "MAE"}, {{"nac", "0.001"}, {"a|b", "12"}}),
             "| unit | MAE |\n|---|--:|\n| nac | 0.001 |\n| a\\|b | 12 |\n");

@@ -140,14 +140,14 @@ struct ProgramsConfig {
   int64_t eval_interval = 200;  // steps between validation checks
   int64_t embedding = 32;
   int64_t hidden_size = 32;
-  int64_t channels = 4;  // values form
+  int64_t channels = 4;        // values form
   double input_scale = 100.0;  // characters form
   /// Training and validation literals have 1 to train_digits digits.
   int64_t train_digits = 2;
   /// Test sets, one per entry: every literal has exactly that many digits.
   std::vector<int64_t> test_digits{1, 2, 3, 4, 5, 6};
   int64_t validation_size = 500, test_size = 500;  // programs per family (and digits)
-  uint64_t seed = 0;  // the root of every program's and model's seed
+  uint64_t seed = 0;                               // the root of every program's and model's seed
   int64_t threads = 0;
 
   ProgramsConfig();
@@ -177,7 +177,7 @@ struct ProgramsRun {
   int64_t steps_run = 0;
   bool diverged = false;  // a non-finite loss stopped training (the best model so far is kept)
   ProgramScore validation;
-  std::vector<ProgramScore> test;  // per ProgramsConfig::test_digits
+  std::vector<ProgramScore> test;       // per ProgramsConfig::test_digits
   std::vector<double> example_outputs;  // per ProgramsResult::examples of the family
   double seconds = 0.0;
 };

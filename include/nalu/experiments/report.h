@@ -25,6 +25,11 @@ std::string markdown_table(const std::vector<std::string>& header,
 /// `value` with `digits` significant digits ("0.00123", "1.2e+04"); "nan", "inf".
 std::string format_significant(double value, int digits = 3);
 
+/// "mean ± sd" of `values` times `scale`: the mean with `digits` significant digits, the sample
+/// standard deviation with 2 (0 for a single value), e.g. "42.8 ± 1.9". Throws nalu::Error for
+/// no values.
+std::string format_mean_sd(const std::vector<double>& values, int digits = 3, double scale = 1.0);
+
 /// One line of a plot. Points with a non-finite y (or y <= 0 on a log axis) are left out and
 /// break the line.
 struct PlotSeries {
