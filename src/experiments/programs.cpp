@@ -57,10 +57,6 @@ bool is_lower(char c) {
   return c >= 'a' && c <= 'z';
 }
 
-bool is_keyword(const std::string& word) {
-  return word == "print" || word == "if" || word == "else";
-}
-
 // One program's tokens and values in `input`'s form. The values form reads the program with its
 // conditionals written condition first (data::read_program), so that the condition comes before
 // the branches whose values it selects.
@@ -94,7 +90,9 @@ void encode_one(const std::string& name, const std::string& program, ProgramInpu
         ++end;
       const std::string word = text.substr(i, end - i);
       const bool assigned = end < text.size() && text[end] == '=';
-      if (!is_keyword(word) && !assigned) {
+      // "print" is the only keyword left: conditionals are read condition first, without
+      // "if" and "else".
+      if (word != "print" && !assigned) {
         // A read: the value the evaluator gives the variable.
         tokens.push_back(kProgramVariableToken);
         values.push_back(static_cast<float>(reading.variables.at(word)));
@@ -154,8 +152,8 @@ ProgramModelImpl::ProgramModelImpl(ProgramModelOptions options_) : options(std::
   reset();
 }
 
-void ProgramModelImpl::reset() {
-  const auto& o = options;
+void ProgramModelOptions::validate() const {
+  const auto& o = *this;
   find_name(program_output_names(), o.output(), "program output layer");
   check(o.embedding() >= 1 && o.embedding() <= kMaxEmbedding,
         "program model: embedding must be in [1, " + std::to_string(kMaxEmbedding) + "], got " +
@@ -169,6 +167,11 @@ void ProgramModelImpl::reset() {
   check(std::isfinite(o.input_scale()) && o.input_scale() > 0,
         "program model: input scale must be positive and finite, got " +
             format_significant(o.input_scale()));
+}
+
+void ProgramModelImpl::reset() {
+  const auto& o = options;
+  o.validate();
   embedding = register_module("embedding", torch::nn::Embedding(kProgramVocabulary, o.embedding()));
   // The values form reads a bounded magnitude of the step's value beside the token.
   const int64_t lstm_input = o.embedding() + (o.input() == ProgramInput::kValues ? 1 : 0);
@@ -216,8 +219,7 @@ torch::Tensor ProgramModelImpl::forward(const torch::Tensor& tokens, const torch
   // The LSTM's input projection per vocabulary entry (detail::lstm_step), plus in the values
   // form the projection of the bounded magnitude sign(v) log10(1 + |v|) read beside the token.
   const int64_t embedding_size = options.embedding();
-  const auto table = torch::addmm(lstm->bias_ih, embedding->weight,
-                                  lstm->weight_ih.slice(1, 0, embedding_size).t());
+  const auto table = detail::lstm_input_table(*lstm, embedding->weight);
   torch::Tensor magnitude, magnitude_weight;
   if (by_value) {
     magnitude = torch::sign(values) * torch::log10(1 + values.abs());

@@ -137,16 +137,12 @@ void ProgramsConfig::validate() const {
         "programs: validation and test sizes must be in [1, " + std::to_string(kMaxPrograms) + "]");
   check(threads >= 0, "programs: threads must be >= 0, got " + std::to_string(threads));
   // The model's own checks (sizes, scale), before any training.
-  ProgramModelOptions(ProgramInput::kValues, "nau")
+  ProgramModelOptions(ProgramInput::kValues, "linear")
       .embedding(embedding)
       .hidden_size(hidden_size)
       .channels(channels)
-      .input_scale(input_scale);
-  ProgramModel(ProgramModelOptions(ProgramInput::kValues, "linear")
-                   .embedding(embedding)
-                   .hidden_size(hidden_size)
-                   .channels(channels)
-                   .input_scale(input_scale));
+      .input_scale(input_scale)
+      .validate();
 }
 
 // ---- training and evaluation ----

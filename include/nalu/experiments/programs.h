@@ -67,6 +67,9 @@ EncodedPrograms encode_programs(const std::vector<data::Program>& programs, Prog
 struct ProgramModelOptions {
   ProgramModelOptions(ProgramInput input, std::string output)
       : input_(input), output_(std::move(output)) {}
+  /// Throws nalu::Error with a one-line message for an unknown output layer or a size or scale
+  /// out of range (ProgramModel checks this when it is built).
+  void validate() const;
   TORCH_ARG(ProgramInput, input);
   /// The output layer (characters form) or accumulating cell (values form): "linear", "nac",
   /// "nalu" or "nau".
