@@ -62,6 +62,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
                     "stretched to match");
   bench->add_option("--eval-interval", f.eval_interval, "Steps between evaluations");
   bench->add_option("--input-size", f.input_size, "Input size of the static task");
+  bench->add_option("--init", f.init,
+                    "NAC/NALU initialisation: xavier, truncated-normal or reference (the NAU "
+                    "paper's NAC start) (default: the preset's)");
   bench->add_option("--jobs,-j", f.jobs, "Runs in parallel (default: one per core)");
   bench
       ->add_option("--engine", f.engine,
@@ -125,6 +128,8 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
     grid.base.training.eval_interval = *f.eval_interval;
   if (f.input_size)
     grid.base.task_options.input_size = *f.input_size;
+  if (f.init)
+    grid.base.model.settings.init = parse_init(*f.init);
   grid.base.engine = f.engine;
   check(!f.resume || !f.output.empty(), "--resume needs --output (the file to resume)");
   check(f.checkpoint_dir.empty() || !f.output.empty(),

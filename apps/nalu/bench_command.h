@@ -13,6 +13,7 @@ struct BenchFlags {
   std::string preset = "demo";
   std::optional<std::string> operations, units;
   std::optional<int64_t> seeds, iterations, eval_interval, input_size;
+  std::optional<std::string> init;
   int64_t jobs = 0;  // 0: one per core
   std::string engine = "auto";
   std::string output;

@@ -131,15 +131,8 @@ RunConfig build_config(const TrainFlags& f) {
     const int64_t size = m.hidden.empty() ? 2 : m.hidden.front();
     m.hidden.assign(m.units.size() - 1, size);
   }
-  if (f.init) {
-    if (*f.init == "xavier") {
-      m.settings.init = nalu::Init::kXavierUniform;
-    } else if (*f.init == "truncated-normal") {
-      m.settings.init = nalu::Init::kTruncatedNormal;
-    } else {
-      throw nalu::Error("unknown init '" + *f.init + "' (known: xavier, truncated-normal)");
-    }
-  }
+  if (f.init)
+    m.settings.init = nalu::parse_init(*f.init);
   if (f.epsilon)
     m.settings.epsilon = *f.epsilon;
   if (f.activation)
@@ -224,7 +217,8 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
                   "Regulariser lambda for every layer (default: each unit's own schedule)");
   cmd->add_option("--reg-start", f.reg_start, "Step at which the regulariser starts to ramp up");
   cmd->add_option("--reg-end", f.reg_end, "Step at which it reaches --reg-scale");
-  cmd->add_option("--init", f.init, "NAC/NALU initialisation: xavier or truncated-normal [xavier]");
+  cmd->add_option("--init", f.init, "NAC/NALU initialisation: xavier, truncated-normal or reference (the NAU paper's "
+                  "NAC start) [xavier]");
   cmd->add_option("--epsilon", f.epsilon, "Epsilon of the log-space units [1e-7]");
   cmd->add_flag("--nalu-separate-weights", f.nalu_separate_weights,
                 "NALU: separate weights for the multiplicative path");

@@ -172,9 +172,13 @@ std::vector<BenchRun> expand(const BenchGrid& grid) {
           config.validate();
           BenchRun run;
           run.index = static_cast<int64_t>(runs.size());
-          run.unit = unit_spec;
+          // A start other than the default is part of the cell's name, so that its records
+          // never merge with (or resume as) the default's.
+          run.unit = config.model.settings.init == Init::kXavierUniform
+                         ? unit_spec
+                         : unit_spec + " init=" + init_name(config.model.settings.init);
           run.range = range.label();
-          run.id = operation_name(op) + "/" + unit_spec + "/" + range.label() +
+          run.id = operation_name(op) + "/" + run.unit + "/" + range.label() +
                    "/seed=" + std::to_string(seed) +
                    "/it=" + std::to_string(config.training.iterations);
           run.config = std::move(config);

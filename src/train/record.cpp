@@ -31,10 +31,6 @@ nlohmann::json range_to_json(const Range& range) {
   return out;
 }
 
-std::string init_name(Init init) {
-  return init == Init::kTruncatedNormal ? "truncated-normal" : "xavier-uniform";
-}
-
 // Strict field access for config_from_json: "config: 'task.input_size' must be an integer".
 class Fields {
  public:
@@ -176,12 +172,9 @@ RunConfig config_from_json(const nlohmann::json& json) {
   config.model.hidden.assign(sizes.begin() + 1, sizes.end() - 1);
   auto& s = config.model.settings;
   const std::string init = model.text("init");
-  if (init == "truncated-normal")
-    s.init = Init::kTruncatedNormal;
-  else if (init == "xavier-uniform")
-    s.init = Init::kXavierUniform;
-  else
-    model.fail("init", "xavier-uniform or truncated-normal");
+  if (init != "truncated-normal" && init != "xavier-uniform" && init != "reference")
+    model.fail("init", "xavier-uniform, truncated-normal or reference");
+  s.init = parse_init(init);
   s.epsilon = model.real("epsilon");
   s.nalu_shared_weights = model.flag("nalu_shared_weights");
   s.nalu_gate_bias = model.flag("nalu_gate_bias");

@@ -45,8 +45,7 @@ void reset_nac_parameters(torch::nn::Module& module, const NACOptions& options,
 
 void print_nac(std::ostream& stream, const char* name, const NACOptions& options) {
   stream << name << "(in_features=" << options.in_features()
-         << ", out_features=" << options.out_features() << ", init="
-         << (options.init() == Init::kTruncatedNormal ? "truncated-normal" : "xavier-uniform");
+         << ", out_features=" << options.out_features() << ", init=" << init_name(options.init());
 }
 
 }  // namespace

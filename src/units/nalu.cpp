@@ -47,7 +47,9 @@ void NALUImpl::reset() {
     w_hat_mul = m_hat_mul = torch::Tensor();
   }
   gate_weight = register_parameter("gate_weight", torch::empty({out, in}));
-  detail::initialize(gate_weight, options.init());
+  // Madsen & Johansen start the gate Glorot uniform (gain 1, sigmoid's) beside the NAC's start.
+  detail::initialize(gate_weight, options.init() == Init::kReference ? Init::kXavierUniform
+                                                                     : options.init());
   if (options.gate_bias()) {
     gate_bias = register_parameter("gate_bias", torch::zeros({out}));
   } else {
@@ -60,9 +62,7 @@ void NALUImpl::pretty_print(std::ostream& stream) const {
          << ", out_features=" << options.out_features()
          << ", shared_weights=" << (options.shared_weights() ? "true" : "false")
          << ", gate_bias=" << (options.gate_bias() ? "true" : "false")
-         << ", epsilon=" << options.epsilon() << ", init="
-         << (options.init() == Init::kTruncatedNormal ? "truncated-normal" : "xavier-uniform")
-         << ")";
+         << ", epsilon=" << options.epsilon() << ", init=" << init_name(options.init()) << ")";
 }
 
 torch::Tensor NALUImpl::additive_weight() const {

@@ -4,12 +4,36 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "nalu/error.h"
 #include "nalu/units/unit_owner.h"
 
 namespace nalu {
+
+std::string init_name(Init init) {
+  switch (init) {
+    case Init::kTruncatedNormal:
+      return "truncated-normal";
+    case Init::kXavierUniform:
+      return "xavier-uniform";
+    case Init::kReference:
+      return "reference";
+  }
+  return "?";
+}
+
+Init parse_init(const std::string& name) {
+  if (name == "xavier" || name == "xavier-uniform")
+    return Init::kXavierUniform;
+  if (name == "truncated-normal")
+    return Init::kTruncatedNormal;
+  if (name == "reference")
+    return Init::kReference;
+  throw Error("unknown init '" + name + "' (known: xavier-uniform, truncated-normal, reference)");
+}
 
 torch::Tensor ArithmeticUnit::regularization_loss(double /*scale*/) const {
   return torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat));
@@ -64,6 +88,23 @@ void truncated_normal_(torch::Tensor& tensor, double stddev) {
   tensor.clamp_(-2 * stddev, 2 * stddev);
 }
 
+double nac_reference_range(int64_t fan_in, int64_t fan_out) {
+  // Var(tanh(a) * sigmoid(b)) for a, b ~ U[-r, r] independent: E[tanh^2] * E[sigmoid^2], with
+  // E[tanh^2] = 1 - tanh(r) / r and E[sigmoid^2] = (r - tanh(r / 2)) / (2r). It rises from 0
+  // at r = 0 to 0.405 at r = 10, so fan * Var = 2 has one root in (0, 10] for every fan >= 5.
+  const auto variance = [](double r) {
+    return (1 - std::tanh(r) / r) * (r - std::tanh(r / 2)) / (2 * r);
+  };
+  const double fan = static_cast<double>(std::max<int64_t>(fan_in + fan_out, 5));
+  double low = 0.0;
+  double high = 10.0;
+  while (high - low > 1e-12) {
+    const double mid = 0.5 * (low + high);
+    (fan * variance(mid) < 2.0 ? low : high) = mid;
+  }
+  return 0.5 * (low + high);
+}
+
 void initialize(torch::Tensor& tensor, Init init, double truncated_stddev) {
   torch::NoGradGuard no_grad;
   switch (init) {
@@ -73,6 +114,13 @@ void initialize(torch::Tensor& tensor, Init init, double truncated_stddev) {
     case Init::kXavierUniform:
       torch::nn::init::xavier_uniform_(tensor);
       break;
+    case Init::kReference: {
+      TORCH_CHECK(tensor.dim() == 2, "reference init: expected a 2-D [out, in] weight, got ",
+                  tensor.dim(), "-D");
+      const double r = nac_reference_range(tensor.size(1), tensor.size(0));
+      tensor.uniform_(-r, r);
+      break;
+    }
   }
 }
 

@@ -78,6 +78,11 @@ TEST(BenchGrid, PresetsAndOverrides) {
   EXPECT_EQ(grid.base.training.regularizer->start, 10'000);
   EXPECT_EQ(grid.base.training.regularizer->end, 20'000);
   EXPECT_THROW_WITH(set_iterations(grid, 0), "iterations must be positive");
+  // Another NAC start is part of the cell's name, so its records never merge with the default's.
+  grid.base.model.settings.init = Init::kReference;
+  const auto reference = expand(grid);
+  EXPECT_EQ(reference.front().unit, "nau init=reference");
+  EXPECT_EQ(reference.front().id, "add/nau init=reference/1:2->2:6/seed=0/it=50000");
   grid.seeds = 0;
   EXPECT_THROW_WITH(expand(grid), "seeds must be positive");
 }

@@ -88,6 +88,27 @@ TEST(NacTest, TruncatedNormalInitStaysWithinTwoStandardDeviations) {
   }
 }
 
+TEST(NacTest, ReferenceInitGivesTheWeightVarianceTwoOverFan) {
+  // Madsen & Johansen's start: W_hat, M_hat ~ U[-r, r] with fan * Var(W) = 2. The r values
+  // were computed independently (bisection of the same variance in Python): 0.50391 for the
+  // 100 -> 2 layer of Table 1, 9.4714 for its 2 -> 1 layer (fan floored at 5).
+  EXPECT_NEAR(detail::nac_reference_range(100, 2), 0.5039089, 1e-6);
+  EXPECT_NEAR(detail::nac_reference_range(2, 1), 9.4714064, 1e-6);
+  EXPECT_DOUBLE_EQ(detail::nac_reference_range(1, 1), detail::nac_reference_range(2, 3));
+  torch::manual_seed(6);
+  NAC nac(NACOptions(300, 100).init(Init::kReference));
+  const double r = detail::nac_reference_range(300, 100);
+  for (const auto& parameter : {nac->w_hat, nac->m_hat}) {
+    EXPECT_LE(parameter.abs().max().item<double>(), r);
+    EXPECT_GT(parameter.abs().max().item<double>(), 0.99 * r);
+  }
+  // 30,000 draws of W: its variance within 3% of 2 / 400.
+  EXPECT_NEAR(nac->weight().var().item<double>() * 400.0, 2.0, 0.06);
+  EXPECT_EQ(parse_init("reference"), Init::kReference);
+  EXPECT_EQ(init_name(parse_init("xavier")), "xavier-uniform");
+  EXPECT_TRUE(contains(testing::error_message([] { parse_init("glorot"); }), "unknown init 'glorot'"));
+}
+
 TEST(NacTest, XavierInitDiffersPerSeedAndIsReproducible) {
   torch::manual_seed(5);
   NAC first(4, 3);

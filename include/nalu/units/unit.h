@@ -24,7 +24,14 @@ namespace nalu {
 enum class Init {
   kTruncatedNormal,  // the seeds' TensorFlow code: truncated normal, stddev 0.02
   kXavierUniform,    // Glorot uniform, as most PyTorch ports do
+  kReference,        // Madsen & Johansen's NAC start: U[-r, r] with fan * Var(W) = 2 (see
+                     // detail::nac_reference_range); a NALU gate starts Glorot uniform
 };
+
+/// "truncated-normal", "xavier-uniform" or "reference".
+std::string init_name(Init init);
+/// The inverse of init_name; also takes "xavier". Throws nalu::Error naming the known ones.
+Init parse_init(const std::string& name);
 
 /// How a Linear baseline layer starts.
 enum class LinearInit {
@@ -68,6 +75,10 @@ double distance_to_integer(const torch::Tensor& weight);
 std::vector<float> to_vector(const torch::Tensor& tensor);
 /// Fills `tensor` from N(0, stddev) truncated at two standard deviations.
 void truncated_normal_(torch::Tensor& tensor, double stddev);
+/// The r of Madsen & Johansen's NAC start, W_hat and M_hat ~ U[-r, r]: the r for which
+/// W = tanh(W_hat) * sigmoid(M_hat) has variance 2 / fan, fan = max(fan_in + fan_out, 5).
+double nac_reference_range(int64_t fan_in, int64_t fan_out);
+/// Fills a [out, in] weight as `init` says (kReference: U[-r, r], r = nac_reference_range).
 void initialize(torch::Tensor& tensor, Init init, double truncated_stddev = 0.02);
 
 }  // namespace detail
