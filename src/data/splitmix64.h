@@ -24,6 +24,8 @@ class SplitMix64 {
       value = next();
     return value % bound;
   }
+  /// The state, to resume the stream later with SplitMix64(state()).
+  uint64_t state() const { return state_; }
   /// Uniform in [low, high].
   int64_t between(int64_t low, int64_t high) {
     return low + static_cast<int64_t>(below(static_cast<uint64_t>(high - low) + 1));
