@@ -217,7 +217,8 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
                   "Regulariser lambda for every layer (default: each unit's own schedule)");
   cmd->add_option("--reg-start", f.reg_start, "Step at which the regulariser starts to ramp up");
   cmd->add_option("--reg-end", f.reg_end, "Step at which it reaches --reg-scale");
-  cmd->add_option("--init", f.init, "NAC/NALU initialisation: xavier, truncated-normal or reference (the NAU paper's "
+  cmd->add_option("--init", f.init,
+                  "NAC/NALU initialisation: xavier, truncated-normal or reference (the NAU paper's "
                   "NAC start) [xavier]");
   cmd->add_option("--epsilon", f.epsilon, "Epsilon of the log-space units [1e-7]");
   cmd->add_flag("--nalu-separate-weights", f.nalu_separate_weights,

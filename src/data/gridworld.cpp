@@ -29,8 +29,7 @@ struct Tiles {
       for (int64_t y = 0; y < kPixels; ++y) {
         for (int64_t x = 0; x < kPixels; ++x) {
           const bool line = y % kCell == 0 || x % kCell == 0;
-          background[static_cast<size_t>(channel * kPlane + y * kPixels + x)] =
-              line ? 0.3f : 0.85f;
+          background[static_cast<size_t>(channel * kPlane + y * kPixels + x)] = line ? 0.3f : 0.85f;
         }
       }
     }
@@ -92,8 +91,8 @@ GridWorld::GridWorld(int64_t environments, int64_t min_time, int64_t max_time, u
   check(min_time >= 1 && min_time <= max_time && max_time <= 1000,
         "gridworld: the time range must satisfy 1 <= min <= max <= 1000, got [" +
             std::to_string(min_time) + ", " + std::to_string(max_time) + "]");
-  check(rewards.early <= 0, "gridworld: the early reward must be <= 0, got " +
-                                std::to_string(rewards.early));
+  check(rewards.early <= 0,
+        "gridworld: the early reward must be <= 0, got " + std::to_string(rewards.early));
   episodes_.resize(static_cast<size_t>(environments));
   finished_.assign(static_cast<size_t>(environments), 0);
   for (int64_t i = 0; i < environments; ++i)

@@ -218,8 +218,8 @@ GridworldRun train_agent(const GridworldConfig& config, GridAgentKind kind, int6
       entropy = entropy + entropies[j].mean();
     }
     const double steps = static_cast<double>(config.rollout);
-    const auto loss = (policy_loss + config.value_weight * value_loss - config.entropy * entropy) /
-                      steps;
+    const auto loss =
+        (policy_loss + config.value_weight * value_loss - config.entropy * entropy) / steps;
     optimizer.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(parameters, config.max_gradient_norm);
@@ -289,8 +289,8 @@ GridAgentImpl::GridAgentImpl(GridAgentKind kind_, int64_t hidden_size_)
 }
 
 void GridAgentImpl::reset() {
-  cells = register_module("cells",
-                          torch::nn::Conv2d(torch::nn::Conv2dOptions(3, kConvChannels, 1)));
+  cells =
+      register_module("cells", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, kConvChannels, 1)));
   features = register_module(
       "features", torch::nn::Linear(kConvChannels * data::kGridSize * data::kGridSize, kFeatures));
   lstm = register_module("lstm", torch::nn::LSTMCell(kFeatures + 1, hidden_size));
@@ -320,7 +320,8 @@ GridAgentOutput GridAgentImpl::step(const torch::Tensor& frames, const torch::Te
   const auto grid = torch::avg_pool2d(frames.slice(2, 1, kPixels).slice(3, 1, kPixels), 11, 11);
   const auto seen = torch::relu(features(torch::relu(cells(grid)).flatten(1)));
   const auto time = times.reshape({batch, 1});
-  const auto lstm_state = lstm(torch::cat({seen, time * kTimeScale}, 1), std::make_tuple(state.h, state.c));
+  const auto lstm_state =
+      lstm(torch::cat({seen, time * kTimeScale}, 1), std::make_tuple(state.h, state.c));
   GridAgentOutput out;
   out.state.h = std::get<0>(lstm_state);
   out.state.c = std::get<1>(lstm_state);

@@ -5,14 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "nalu/error.h"
 #include "nalu/experiments/gridworld.h"
 #include "nalu/experiments/report.h"
 #include "nalu/io/png.h"
-#include "nalu/tasks/arithmetic.h"
 #include "nalu/strings.h"
+#include "nalu/tasks/arithmetic.h"
 #include "nalu/train/record.h"
 #include "nalu/version.h"
 
@@ -136,10 +137,12 @@ std::string gridworld_table(const GridworldResult& result) {
     const bool trained = time >= config.min_time && time <= config.max_time;
     std::vector<std::string> row{std::to_string(time) + (trained ? " (trained)" : "")};
     for (const auto kind : config.agents)
-      row.push_back(format_mean_sd(values_at(runs_of(result, kind), t, &GridScore::mean_reward, 1.0)));
+      row.push_back(
+          format_mean_sd(values_at(runs_of(result, kind), t, &GridScore::mean_reward, 1.0)));
     row.push_back(format_significant(random[t].mean_reward));
     for (const auto kind : config.agents)
-      row.push_back(format_mean_sd(values_at(runs_of(result, kind), t, &GridScore::on_target, 100.0)));
+      row.push_back(
+          format_mean_sd(values_at(runs_of(result, kind), t, &GridScore::on_target, 100.0)));
     row.push_back(format_significant(100.0 * random[t].on_target));
     rows.push_back(row);
   }
@@ -162,7 +165,8 @@ ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
   std::vector<std::string> strip_paths;
   for (const auto kind : config.agents) {
     for (const int64_t time : strip_times)
-      strip_paths.push_back(base + "-" + grid_agent_name(kind) + "-" + std::to_string(time) + ".png");
+      strip_paths.push_back(base + "-" + grid_agent_name(kind) + "-" + std::to_string(time) +
+                            ".png");
   }
   for (const auto& path : {table_path, records_path, reward_path, target_path})
     check_writable(path);
@@ -218,42 +222,53 @@ ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
   report.tables.push_back({caption, table});
   report.summary = "Trained on T in [" + std::to_string(config.min_time) + ", " +
                    std::to_string(config.max_time) + "].";
+  // Shares on target averaged over the training range, for an agent and the random policy.
+  const auto trained_share = [&](const std::function<double(size_t)>& share) {
+    double sum = 0.0;
+    for (int64_t time = config.min_time; time <= config.max_time; ++time)
+      sum += share(static_cast<size_t>(time - 1));
+    return sum / static_cast<double>(config.max_time - config.min_time + 1);
+  };
+  const double random_share = trained_share([&](size_t t) { return random[t].on_target; });
   for (const auto kind : config.agents) {
     const auto runs = runs_of(result, kind);
-    const auto t = static_cast<size_t>(config.max_time - 1);
-    report.summary += " " + grid_agent_name(kind) + " agent: " +
-                      format_significant(100.0 * mean_at(runs, t, &GridScore::on_target)) +
-                      "% on target at T = " + std::to_string(config.max_time) + ", keeps at least "
-                      "half its training-range rate up to T = " +
-                      std::to_string(holds_until(result, kind)) + ".";
+    const double share =
+        trained_share([&](size_t t) { return mean_at(runs, t, &GridScore::on_target); });
+    report.summary += " " + grid_agent_name(kind) + " agent: on target in " +
+                      format_significant(100.0 * share) + "% of the training range's episodes";
+    if (share < 2.0 * random_share) {
+      report.summary += ", not clearly better than the random policy's " +
+                        format_significant(100.0 * random_share) + "%.";
+    } else {
+      report.summary +=
+          "; at least half that rate up to T = " + std::to_string(holds_until(result, kind)) + ".";
+    }
   }
-  report.summary += " A random policy ends on the target in " +
-                    format_significant(100.0 * random[static_cast<size_t>(config.max_time - 1)].on_target) +
-                    "% of episodes at T = " + std::to_string(config.max_time) + ".";
 
   write_file_atomically(table_path, "# " + caption + "\n\n" + table);
   write_file_atomically(records_path, records);
-  write_file_atomically(reward_path,
-                        plot(result, random, &GridScore::mean_reward, 1.0,
-                             "Grid world: mean episode reward against T (mean over seeds)",
-                             "mean reward"));
-  write_file_atomically(target_path,
-                        plot(result, random, &GridScore::on_target, 100.0,
-                             "Grid world: episodes ending on the target against T (mean over seeds)",
-                             "on target at T (%)"));
+  write_file_atomically(
+      reward_path,
+      plot(result, random, &GridScore::mean_reward, 1.0,
+           "Grid world: mean episode reward against T (mean over seeds)", "mean reward"));
+  write_file_atomically(
+      target_path, plot(result, random, &GridScore::on_target, 100.0,
+                        "Grid world: episodes ending on the target against T (mean over seeds)",
+                        "on target at T (%)"));
   report.files = {table_path, records_path, reward_path, target_path};
   // Strips of the agent of each kind with the best validation reward.
   size_t path = 0;
   for (const auto kind : config.agents) {
     const auto runs = runs_of(result, kind);
-    const auto* best = *std::max_element(runs.begin(), runs.end(), [](const auto* a, const auto* b) {
-      return a->validation_reward < b->validation_reward;
-    });
+    const auto* best = *std::max_element(
+        runs.begin(), runs.end(),
+        [](const auto* a, const auto* b) { return a->validation_reward < b->validation_reward; });
     for (const int64_t time : strip_times) {
-      const auto strip = gridworld_episode_strip(*best->model.ptr(), time,
-                                                 derive_seed(config.seed, 90 + static_cast<uint64_t>(time)),
-                                                 config.rewards);
-      write_file_atomically(strip_paths[path], io::encode_png(strip.width, strip.height, strip.rgb));
+      const auto strip = gridworld_episode_strip(
+          *best->model.ptr(), time, derive_seed(config.seed, 90 + static_cast<uint64_t>(time)),
+          config.rewards);
+      write_file_atomically(strip_paths[path],
+                            io::encode_png(strip.width, strip.height, strip.rgb));
       report.files.push_back(strip_paths[path]);
       ++path;
     }

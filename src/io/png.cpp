@@ -12,8 +12,8 @@ namespace nalu::io {
 std::string encode_png(int64_t width, int64_t height, const std::vector<uint8_t>& rgb) {
   constexpr int64_t kLargest = 1 << 16;
   check(width >= 1 && height >= 1 && width <= kLargest && height <= kLargest,
-        "png: the image must be 1 to 65536 pixels per side, got " + std::to_string(width) +
-            " x " + std::to_string(height));
+        "png: the image must be 1 to 65536 pixels per side, got " + std::to_string(width) + " x " +
+            std::to_string(height));
   check(static_cast<int64_t>(rgb.size()) == width * height * 3,
         "png: expected " + std::to_string(width * height * 3) + " bytes of RGB, got " +
             std::to_string(rgb.size()));

@@ -127,7 +127,8 @@ TEST(GridWorld, SeededEpisodesCanAlwaysBeWonAndCoverTheRange) {
     EXPECT_GE(e.distance(), 1);
     EXPECT_LE(e.distance(), e.time);
     EXPECT_EQ(e.elapsed, 0);
-    EXPECT_EQ(e.agent_row * 5 + e.agent_col, same.episode(i).agent_row * 5 + same.episode(i).agent_col);
+    EXPECT_EQ(e.agent_row * 5 + e.agent_col,
+              same.episode(i).agent_row * 5 + same.episode(i).agent_col);
     EXPECT_EQ(e.time, same.episode(i).time);
     times.insert(e.time);
     starts.insert({e.agent_row, e.agent_col});
@@ -178,14 +179,15 @@ TEST(GridWorld, BadSettingsAndActionsAreRejected) {
   GridWorld world(2, 5, 12, 0);
   EXPECT_TRUE(contains(error_message([&] { world.set_episode(0, episode(5, 0, 0, 0, 3)); }),
                        "off the 5x5 grid"));
-  EXPECT_TRUE(contains(error_message([&] { world.set_episode(0, episode(0, 0, 1, 1, 0)); }),
-                       "T must be"));
+  EXPECT_TRUE(
+      contains(error_message([&] { world.set_episode(0, episode(0, 0, 1, 1, 0)); }), "T must be"));
   const auto before = world.episode(0);
   std::vector<int64_t> actions{kUp, 7};
   std::vector<float> rewards(2);
   std::vector<uint8_t> done(2);
-  EXPECT_TRUE(contains(error_message([&] { world.step(actions.data(), rewards.data(), done.data()); }),
-                       "action 7 of environment 1"));
+  EXPECT_TRUE(
+      contains(error_message([&] { world.step(actions.data(), rewards.data(), done.data()); }),
+               "action 7 of environment 1"));
   EXPECT_EQ(world.episode(0).elapsed, before.elapsed);  // nothing moved
 }
 

@@ -106,7 +106,8 @@ TEST(NacTest, ReferenceInitGivesTheWeightVarianceTwoOverFan) {
   EXPECT_NEAR(nac->weight().var().item<double>() * 400.0, 2.0, 0.06);
   EXPECT_EQ(parse_init("reference"), Init::kReference);
   EXPECT_EQ(init_name(parse_init("xavier")), "xavier-uniform");
-  EXPECT_TRUE(contains(testing::error_message([] { parse_init("glorot"); }), "unknown init 'glorot'"));
+  EXPECT_TRUE(
+      contains(testing::error_message([] { parse_init("glorot"); }), "unknown init 'glorot'"));
 }
 
 TEST(NacTest, XavierInitDiffersPerSeedAndIsReproducible) {

@@ -42,7 +42,7 @@ GridAgentKind parse_grid_agent(const std::string& name);
 
 /// What an agent carries from one step to the next (per environment, batch first).
 struct GridAgentState {
-  torch::Tensor h, c;  // [B, hidden]
+  torch::Tensor h, c;   // [B, hidden]
   torch::Tensor count;  // [B, 1], the NAC agent's counter (zeros for the baseline)
   /// Zeros for `batch` environments.
   static GridAgentState zeros(int64_t batch, int64_t hidden);
@@ -86,22 +86,22 @@ TORCH_MODULE(GridAgent);
 /// One grid-world experiment, reproducible from this struct alone.
 struct GridworldConfig {
   std::vector<GridAgentKind> agents{GridAgentKind::kBaseline, GridAgentKind::kNac};
-  int64_t seeds = 3;             // agents trained per kind
-  int64_t updates = 10'000;      // A2C updates
-  int64_t environments = 64;     // run side by side, one rollout each per update
-  int64_t rollout = 8;           // steps per environment per update
+  int64_t seeds = 3;          // agents trained per kind
+  int64_t updates = 10'000;   // A2C updates
+  int64_t environments = 64;  // run side by side, one rollout each per update
+  int64_t rollout = 8;        // steps per environment per update
   double discount = 0.95;
-  double learning_rate = 2e-3;   // Adam
-  double entropy = 0.01;         // weight of the entropy bonus
-  double value_weight = 0.5;     // weight of the value loss
+  double learning_rate = 2e-3;  // Adam
+  double entropy = 0.01;        // weight of the entropy bonus
+  double value_weight = 0.5;    // weight of the value loss
   double max_gradient_norm = 1.0;
   int64_t hidden_size = 32;
   int64_t min_time = 5, max_time = 12;  // training T, uniform
   data::GridRewards rewards;
-  int64_t eval_interval = 250;          // updates between validation checks
-  int64_t validation_episodes = 256;    // T uniform in the training range
-  int64_t max_test_time = 25;           // tested T: 1 ... max_test_time
-  int64_t test_episodes = 100;          // per T
+  int64_t eval_interval = 250;        // updates between validation checks
+  int64_t validation_episodes = 256;  // T uniform in the training range
+  int64_t max_test_time = 25;         // tested T: 1 ... max_test_time
+  int64_t test_episodes = 100;        // per T
   uint64_t seed = 0;
   int64_t threads = 0;
 
