@@ -293,8 +293,9 @@ void GridAgentImpl::reset() {
       register_module("cells", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, kConvChannels, 1)));
   features = register_module(
       "features", torch::nn::Linear(kConvChannels * data::kGridSize * data::kGridSize, kFeatures));
-  lstm = register_module("lstm", torch::nn::LSTMCell(kFeatures + 1, hidden_size));
-  const int64_t head_inputs = hidden_size + (kind == GridAgentKind::kNac ? 1 : 0);
+  const int64_t time_inputs = kind == GridAgentKind::kNac ? 1 : 0;  // the steps left
+  lstm = register_module("lstm", torch::nn::LSTMCell(kFeatures + 1 + time_inputs, hidden_size));
+  const int64_t head_inputs = hidden_size + time_inputs;
   policy = register_module("policy", torch::nn::Linear(head_inputs, data::kGridActions));
   value = register_module("value", torch::nn::Linear(head_inputs, 1));
   if (kind == GridAgentKind::kNac) {
@@ -320,19 +321,20 @@ GridAgentOutput GridAgentImpl::step(const torch::Tensor& frames, const torch::Te
   const auto grid = torch::avg_pool2d(frames.slice(2, 1, kPixels).slice(3, 1, kPixels), 11, 11);
   const auto seen = torch::relu(features(torch::relu(cells(grid)).flatten(1)));
   const auto time = times.reshape({batch, 1});
-  const auto lstm_state =
-      lstm(torch::cat({seen, time * kTimeScale}, 1), std::make_tuple(state.h, state.c));
   GridAgentOutput out;
-  out.state.h = std::get<0>(lstm_state);
-  out.state.c = std::get<1>(lstm_state);
-  torch::Tensor heads = out.state.h;
+  torch::Tensor lstm_input = torch::cat({seen, time * kTimeScale}, 1);
+  torch::Tensor left;
   if (kind == GridAgentKind::kNac) {
     out.state.count = counter(torch::cat({state.count, torch::ones({batch, 1})}, 1));
-    const auto left = remaining(torch::cat({time, out.state.count}, 1));
-    heads = torch::cat({heads, left}, 1);
+    left = remaining(torch::cat({time, out.state.count}, 1)) * kTimeScale;
+    lstm_input = torch::cat({lstm_input, left}, 1);
   } else {
     out.state.count = state.count;
   }
+  const auto lstm_state = lstm(lstm_input, std::make_tuple(state.h, state.c));
+  out.state.h = std::get<0>(lstm_state);
+  out.state.c = std::get<1>(lstm_state);
+  const torch::Tensor heads = left.defined() ? torch::cat({out.state.h, left}, 1) : out.state.h;
   out.logits = policy(heads);
   out.value = value(heads).squeeze(1);
   return out;
