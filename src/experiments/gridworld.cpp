@@ -299,7 +299,7 @@ void GridAgentImpl::reset() {
   policy = register_module("policy", torch::nn::Linear(head_inputs, data::kGridActions));
   value = register_module("value", torch::nn::Linear(head_inputs, 1));
   if (kind == GridAgentKind::kNac) {
-    counter = register_module("counter", NAC(2, 1));
+    counter = register_module("counter", NAC(1, 1));
     remaining = register_module("remaining", NAC(2, 1));
   } else {
     counter = nullptr;
@@ -325,7 +325,9 @@ GridAgentOutput GridAgentImpl::step(const torch::Tensor& frames, const torch::Te
   torch::Tensor lstm_input = torch::cat({seen, time * kTimeScale}, 1);
   torch::Tensor left;
   if (kind == GridAgentKind::kNac) {
-    out.state.count = counter(torch::cat({state.count, torch::ones({batch, 1})}, 1));
+    // The count accumulates the NAC's step: c_t = c_{t-1} + NAC_c(1), linear in t whatever the
+    // NAC's weight, and exactly t once the weight reaches 1.
+    out.state.count = state.count + counter(torch::ones({batch, 1}));
     left = remaining(torch::cat({time, out.state.count}, 1)) * kTimeScale;
     lstm_input = torch::cat({lstm_input, left}, 1);
   } else {

@@ -51,7 +51,7 @@ TEST(GridAgent, StepsGiveLogitsValuesAndStateOfTheBatch) {
 TEST(GridAgent, TheNacPathwayCountsExactlyBeyondTheTrainedTimes) {
   torch::manual_seed(1);
   GridAgent agent(GridAgentKind::kNac, 8);
-  saturate(*agent->counter, {1, 1});
+  saturate(*agent->counter, {1});
   saturate(*agent->remaining, {1, -1});
   torch::NoGradGuard no_grad;
   auto state = GridAgentState::zeros(2, 8);
@@ -124,8 +124,8 @@ TEST(GridworldExperiment, QuickRunBeatsARandomPolicy) {
     best = std::max(best, record["validation_reward"].get<double>());
   }
   EXPECT_EQ(agents, 2);
-  // 1,000 updates only start the learning (the full size's 10,000 learn the task in range):
-  // at seed 0 the better agent's validation reward is 0.035 against the random policy's 0.0125.
+  // 1,000 updates only start the learning (the full size's 10,000 learn the task in range);
+  // the better agent must at least double the random policy's reward (about 0.0125).
   EXPECT_GT(best, 2.0 * std::max(random_reward, 0.005)) << report.tables[0].markdown;
 }
 

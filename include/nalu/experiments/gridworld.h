@@ -9,13 +9,13 @@
 // (5 actions) and value heads on the LSTM state. (A stride-11 11 x 11 convolution on the pixels
 // did the same work at 6 times the cost: Debian's LibTorch multiplies with the reference BLAS.)
 //   baseline - exactly that (the paper's A3C agent: the LSTM must count the steps itself);
-//   nac      - adds a time pathway of two NACs: a counter c_t = NAC_c([c_{t-1}, 1]) (c_0 = 0)
-//              and the steps left r_t = NAC_r([T, c_t]), which become exactly c_t = t and
-//              r_t = T - t when NAC_c's weights reach (1, 1) and NAC_r's (1, -1); r_t / 10
-//              enters the LSTM beside T / 10, and the policy and value heads beside the LSTM
-//              state, linearly. Both quantities are then exact for any T, so the agent can
-//              compare "steps left" with "distance to go" (which the frame shows) beyond the
-//              trained times.
+//   nac      - adds a time pathway of two NACs: a counter that accumulates a NAC's step,
+//              c_t = c_{t-1} + NAC_c(1) (c_0 = 0), so c_t = w t for the NAC's weight w, and the
+//              steps left r_t = NAC_r([T, c_t]). Both are linear in T and t whatever the
+//              weights, and exactly c_t = t and r_t = T - t once NAC_c's weight reaches 1 and
+//              NAC_r's (1, -1). r_t / 10 enters the LSTM beside T / 10, and the policy and value
+//              heads beside the LSTM state, linearly, so the agent can compare "steps left"
+//              with "distance to go" (which the frame shows) beyond the trained times.
 #pragma once
 
 #include <torch/nn/cloneable.h>
