@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -11,6 +12,12 @@
 #include "nalu/error.h"
 
 namespace nalu::detail {
+
+int64_t thread_count(int64_t threads) {
+  return threads > 0
+             ? threads
+             : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+}
 
 void run_parallel(int64_t count, int64_t jobs, const std::function<void(int64_t)>& work,
                   const std::function<void(int64_t)>& done) {

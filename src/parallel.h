@@ -13,6 +13,9 @@ namespace nalu::detail {
 /// (with two intra-op threads a reduction can sum in another order, and a long training run
 /// amplifies that last-bit difference). The first exception (from work or done) stops handing out
 /// items and is rethrown once every thread has finished.
+/// Threads for a `threads` setting: the setting when positive, else one per core (at least 1).
+int64_t thread_count(int64_t threads);
+
 void run_parallel(int64_t count, int64_t jobs, const std::function<void(int64_t)>& work,
                   const std::function<void(int64_t)>& done);
 

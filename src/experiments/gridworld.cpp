@@ -185,17 +185,18 @@ GridworldRun train_agent(const GridworldConfig& config, GridAgentKind kind, int6
       values.push_back(out.value);
       const auto stepped = step_world(world, actions.squeeze(1));
       auto reward = torch::from_blob(const_cast<float*>(stepped.rewards.data()), {n}).clone();
-      auto keep = torch::empty({n});
+      std::vector<float> kept(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) {
         const auto j = static_cast<size_t>(i);
         episode_reward[j] += stepped.rewards[j];
-        keep[i] = stepped.done[j] ? 0.f : 1.f;
+        kept[j] = stepped.done[j] ? 0.f : 1.f;
         if (stepped.done[j]) {
           finished_reward += episode_reward[j];
           ++finished;
           episode_reward[j] = 0.0;
         }
       }
+      const auto keep = torch::from_blob(kept.data(), {n}).clone();
       rewards.push_back(reward);
       keeps.push_back(keep);
       state = out.state.restarted(keep);
@@ -429,10 +430,7 @@ GridworldResult run_gridworld(const GridworldConfig& config, const ExperimentPro
   const int64_t models = agents * config.seeds;
   result.runs.resize(static_cast<size_t>(models));
   detail::ExperimentProgressCounter counter(progress, models * config.updates);
-  const int64_t jobs =
-      config.threads > 0
-          ? config.threads
-          : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  const int64_t jobs = detail::thread_count(config.threads);
   detail::run_parallel(
       models, jobs,
       [&](int64_t m) {

@@ -121,9 +121,8 @@ nlohmann::json config_json(const GridworldConfig& config) {
 
 }  // namespace
 
-std::string gridworld_table(const GridworldResult& result) {
+std::string gridworld_table(const GridworldResult& result, const std::vector<GridScore>& random) {
   const auto& config = result.config;
-  const auto random = random_policy_scores(config, kRandomEpisodes);
   std::vector<std::string> header{"T"};
   for (const auto kind : config.agents)
     header.push_back(grid_agent_name(kind) + " reward");
@@ -218,7 +217,7 @@ ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
       format_significant(config.rewards.on_time) + " on the target at T, " +
       format_significant(config.rewards.early) + " per step on it before; seed " +
       std::to_string(config.seed) + ")";
-  const std::string table = gridworld_table(result);
+  const std::string table = gridworld_table(result, random);
   report.tables.push_back({caption, table});
   report.summary = "Trained on T in [" + std::to_string(config.min_time) + ", " +
                    std::to_string(config.max_time) + "].";

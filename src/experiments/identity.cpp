@@ -257,10 +257,7 @@ IdentityResult run_identity(const IdentityConfig& config, const ExperimentProgre
   const auto families = static_cast<int64_t>(config.families.size());
   result.families.resize(config.families.size());
   detail::ExperimentProgressCounter counter(progress, families * config.steps);
-  const int64_t jobs =
-      config.threads > 0
-          ? config.threads
-          : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  const int64_t jobs = detail::thread_count(config.threads);
   detail::run_parallel(
       families, jobs,
       [&](int64_t f) {

@@ -415,10 +415,7 @@ MnistParityResult run_mnist_parity(const MnistParityConfig& config_in,
   }
   std::vector<NetworkOutcome> outcomes(static_cast<size_t>(networks));
   detail::ExperimentProgressCounter counter(progress, networks * config.steps);
-  const int64_t jobs =
-      config.threads > 0
-          ? config.threads
-          : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  const int64_t jobs = detail::thread_count(config.threads);
   // Network n is variant n % variants of replicate n / variants: the variants of one replicate
   // run close together, so a partial run still compares like with like.
   detail::run_parallel(

@@ -453,10 +453,7 @@ MnistSequenceResult run_mnist_sequences(const MnistSequenceConfig& config,
   result.cores.resize(config.cores.size());
   const auto cores = static_cast<int64_t>(config.cores.size());
   detail::ExperimentProgressCounter counter(progress, cores * config.steps);
-  const int64_t jobs =
-      config.threads > 0
-          ? config.threads
-          : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  const int64_t jobs = detail::thread_count(config.threads);
   detail::run_parallel(
       cores, jobs,
       [&](int64_t c) {

@@ -485,10 +485,7 @@ NumberWordsResult run_number_words(const NumberWordsConfig& config,
   const auto models = static_cast<int64_t>(config.outputs.size()) * losses * config.seeds;
   result.runs.resize(static_cast<size_t>(models));
   detail::ExperimentProgressCounter counter(progress, models * config.steps);
-  const int64_t jobs =
-      config.threads > 0
-          ? config.threads
-          : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  const int64_t jobs = detail::thread_count(config.threads);
   detail::run_parallel(
       models, jobs,
       [&](int64_t m) {

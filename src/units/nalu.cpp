@@ -48,8 +48,8 @@ void NALUImpl::reset() {
   }
   gate_weight = register_parameter("gate_weight", torch::empty({out, in}));
   // Madsen & Johansen start the gate Glorot uniform (gain 1, sigmoid's) beside the NAC's start.
-  detail::initialize(gate_weight, options.init() == Init::kReference ? Init::kXavierUniform
-                                                                     : options.init());
+  detail::initialize(gate_weight,
+                     options.init() == Init::kReference ? Init::kXavierUniform : options.init());
   if (options.gate_bias()) {
     gate_bias = register_parameter("gate_bias", torch::zeros({out}));
   } else {

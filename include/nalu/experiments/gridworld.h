@@ -153,8 +153,9 @@ std::vector<GridScore> random_policy_scores(const GridworldConfig& config, int64
 GridworldResult run_gridworld(const GridworldConfig& config,
                               const ExperimentProgress& progress = {});
 
-/// Per agent and T: mean reward and share on target (mean ± standard deviation over seeds).
-std::string gridworld_table(const GridworldResult& result);
+/// Per agent and T: mean reward and share on target (mean ± standard deviation over seeds),
+/// beside `random` (random_policy_scores of the same config).
+std::string gridworld_table(const GridworldResult& result, const std::vector<GridScore>& random);
 
 /// One episode of `agent` at time T drawn as a strip of frames, left to right (step 0 ... T),
 /// with a white column between frames: RGB bytes [56, frames * 57 - 1, 3] and its width.
