@@ -75,15 +75,19 @@ std::string plot(const GridworldResult& result, const std::vector<GridScore>& ra
   return render_svg(plot);
 }
 
-// The largest T (from the training range's top up) until which an agent's mean share on the
-// target stays at least half of its mean over the training range; 0 if it never reaches it.
-int64_t holds_until(const GridworldResult& result, GridAgentKind kind) {
-  const auto runs = runs_of(result, kind);
-  const auto& config = result.config;
-  double trained = 0.0;
+// The mean of a per-T value over the training range (t is the test index, T - 1).
+double trained_mean(const GridworldConfig& config, const std::function<double(size_t)>& value) {
+  double sum = 0.0;
   for (int64_t time = config.min_time; time <= config.max_time; ++time)
-    trained += mean_at(runs, static_cast<size_t>(time - 1), &GridScore::on_target);
-  trained /= static_cast<double>(config.max_time - config.min_time + 1);
+    sum += value(static_cast<size_t>(time - 1));
+  return sum / static_cast<double>(config.max_time - config.min_time + 1);
+}
+
+// The largest T (from the training range's top up) until which the runs' mean share on the
+// target stays at least half of its mean over the training range; 0 if it never reaches it.
+int64_t holds_until(const GridworldConfig& config, const std::vector<const GridworldRun*>& runs) {
+  const double trained =
+      trained_mean(config, [&](size_t t) { return mean_at(runs, t, &GridScore::on_target); });
   int64_t last = 0;
   for (int64_t time = config.max_time; time <= config.max_test_time; ++time) {
     if (mean_at(runs, static_cast<size_t>(time - 1), &GridScore::on_target) < 0.5 * trained)
@@ -146,6 +150,29 @@ std::string gridworld_table(const GridworldResult& result, const std::vector<Gri
     rows.push_back(row);
   }
   return markdown_table(header, rows);
+}
+
+std::string gridworld_seed_table(const GridworldResult& result,
+                                 const std::vector<GridScore>& random) {
+  const auto& config = result.config;
+  const std::string range =
+      "T in [" + std::to_string(config.min_time) + ", " + std::to_string(config.max_time) + "]";
+  const double random_share = trained_mean(config, [&](size_t t) { return random[t].on_target; });
+  std::vector<std::vector<std::string>> rows;
+  for (const auto kind : config.agents) {
+    for (const auto* run : runs_of(result, kind)) {
+      const std::vector<const GridworldRun*> one{run};
+      const double share = trained_mean(config, [&](size_t t) { return run->test[t].on_target; });
+      rows.push_back({grid_agent_name(kind), std::to_string(run->seed),
+                      std::to_string(run->best_update), format_significant(run->validation_reward),
+                      format_significant(100.0 * share),
+                      share < 2.0 * random_share ? std::string("- (not learned)")
+                                                 : std::to_string(holds_until(config, one))});
+    }
+  }
+  return markdown_table({"agent", "seed", "update tested", "validation reward",
+                         "on target, " + range + " (%)", "at least half that up to T"},
+                        rows);
 }
 
 ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
@@ -221,18 +248,11 @@ ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
   report.tables.push_back({caption, table});
   report.summary = "Trained on T in [" + std::to_string(config.min_time) + ", " +
                    std::to_string(config.max_time) + "].";
-  // Shares on target averaged over the training range, for an agent and the random policy.
-  const auto trained_share = [&](const std::function<double(size_t)>& share) {
-    double sum = 0.0;
-    for (int64_t time = config.min_time; time <= config.max_time; ++time)
-      sum += share(static_cast<size_t>(time - 1));
-    return sum / static_cast<double>(config.max_time - config.min_time + 1);
-  };
-  const double random_share = trained_share([&](size_t t) { return random[t].on_target; });
+  const double random_share = trained_mean(config, [&](size_t t) { return random[t].on_target; });
   for (const auto kind : config.agents) {
     const auto runs = runs_of(result, kind);
     const double share =
-        trained_share([&](size_t t) { return mean_at(runs, t, &GridScore::on_target); });
+        trained_mean(config, [&](size_t t) { return mean_at(runs, t, &GridScore::on_target); });
     report.summary += " " + grid_agent_name(kind) + " agent: on target in " +
                       format_significant(100.0 * share) + "% of the training range's episodes";
     if (share < 2.0 * random_share) {
@@ -240,11 +260,19 @@ ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
                         format_significant(100.0 * random_share) + "%.";
     } else {
       report.summary +=
-          "; at least half that rate up to T = " + std::to_string(holds_until(result, kind)) + ".";
+          "; at least half that rate up to T = " + std::to_string(holds_until(config, runs)) + ".";
     }
   }
+  const std::string seeds_caption =
+      "Grid world, each trained agent: validation reward of the update tested, share of test "
+      "episodes on the target over the training range, and the largest T up to which the share "
+      "stays at least half of that, for agents at least twice the random policy's " +
+      format_significant(100.0 * random_share) + "% over the training range";
+  const std::string seeds_table = gridworld_seed_table(result, random);
+  report.tables.push_back({seeds_caption, seeds_table});
 
-  write_file_atomically(table_path, "# " + caption + "\n\n" + table);
+  write_file_atomically(
+      table_path, "# " + caption + "\n\n" + table + "\n# " + seeds_caption + "\n\n" + seeds_table);
   write_file_atomically(records_path, records);
   write_file_atomically(
       reward_path,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -104,29 +105,42 @@ TEST(GridworldExperiment, QuickRunBeatsARandomPolicy) {
   options.output_dir = dir.path.string();
   options.threads = 2;
   const ExperimentReport report = run_experiment("gridworld", options);
-  ASSERT_EQ(report.tables.size(), 1u);
+  ASSERT_EQ(report.tables.size(), 2u);
+  // The per-seed table: a header, its rule and one row per agent.
+  EXPECT_EQ(std::count(report.tables[1].markdown.begin(), report.tables[1].markdown.end(), '\n'),
+            4);
   EXPECT_EQ(report.files.size(), 8u);  // table, records, two figures, four strips
   for (const auto& file : report.files)
     EXPECT_TRUE(std::filesystem::exists(file)) << file;
   // The random policy over the training range, as the validation episodes draw T.
   const auto config = GridworldConfig::quick();
   const auto random = random_policy_scores(config, 1'000);
-  double random_reward = 0.0;
-  for (int64_t time = config.min_time; time <= config.max_time; ++time)
+  double random_reward = 0.0, random_share = 0.0;
+  for (int64_t time = config.min_time; time <= config.max_time; ++time) {
     random_reward += random[static_cast<size_t>(time - 1)].mean_reward;
-  random_reward /= static_cast<double>(config.max_time - config.min_time + 1);
+    random_share += random[static_cast<size_t>(time - 1)].on_target;
+  }
+  const auto times = static_cast<double>(config.max_time - config.min_time + 1);
+  random_reward /= times;
+  random_share /= times;
   std::ifstream records(dir.path / "gridworld.jsonl");
   int64_t agents = 0;
-  double best = -1.0;
+  double best_reward = -1.0, best_share = 0.0;
   for (std::string line; std::getline(records, line); ++agents) {
     const auto record = nlohmann::json::parse(line);
-    EXPECT_EQ(record["test"].size(), 20u);
-    best = std::max(best, record["validation_reward"].get<double>());
+    ASSERT_EQ(record["test"].size(), 20u);
+    best_reward = std::max(best_reward, record["validation_reward"].get<double>());
+    double share = 0.0;
+    for (int64_t time = config.min_time; time <= config.max_time; ++time)
+      share += record["test"][static_cast<size_t>(time - 1)]["on_target"].get<double>();
+    best_share = std::max(best_share, share / times);
   }
   EXPECT_EQ(agents, 2);
   // 1,000 updates only start the learning (the full size's 10,000 learn the task in range);
-  // the better agent must at least double the random policy's reward (about 0.0125).
-  EXPECT_GT(best, 2.0 * std::max(random_reward, 0.005)) << report.tables[0].markdown;
+  // the better agent must at least double the random policy's reward (about 0.0125) on the
+  // validation episodes and its share of test episodes on the target (about 3.8%).
+  EXPECT_GT(best_reward, 2.0 * std::max(random_reward, 0.005)) << report.tables[0].markdown;
+  EXPECT_GT(best_share, 2.0 * random_share) << report.tables[1].markdown;
 }
 
 }  // namespace

@@ -108,7 +108,7 @@ struct GridworldConfig {
 
   /// The full size: both agents, 3 seeds, 10,000 updates of 64 x 8 steps, 100 episodes per T.
   static GridworldConfig paper();
-  /// `--quick`: both agents, 1 seed, 1,000 updates at learning rate 4e-3, 50 episodes per T
+  /// `--quick`: both agents, 1 seed, 1,000 updates at learning rate 8e-3, 50 episodes per T
   /// up to 20.
   static GridworldConfig quick();
   /// Throws nalu::Error with a one-line message for invalid settings.
@@ -156,6 +156,13 @@ GridworldResult run_gridworld(const GridworldConfig& config,
 /// Per agent and T: mean reward and share on target (mean ± standard deviation over seeds),
 /// beside `random` (random_policy_scores of the same config).
 std::string gridworld_table(const GridworldResult& result, const std::vector<GridScore>& random);
+
+/// One row per trained agent: the update tested, its validation reward, its share on target
+/// over the training range and the largest T up to which that share stays at least half as
+/// high (for agents on target at least twice as often as `random` over the training range).
+/// The seeds' mean in gridworld_table can hide that some seeds learn and some do not.
+std::string gridworld_seed_table(const GridworldResult& result,
+                                 const std::vector<GridScore>& random);
 
 /// One episode of `agent` at time T drawn as a strip of frames, left to right (step 0 ... T),
 /// with a white column between frames: RGB bytes [56, frames * 57 - 1, 3] and its width.
