@@ -6,6 +6,7 @@
 #include "interrupt.h"
 #include "nalu/error.h"
 #include "nalu/strings.h"
+#include "nalu/train/record.h"
 #include "nalu/train/recurrent_grid.h"
 
 namespace nalu::cli {
@@ -21,6 +22,7 @@ CLI::App* add_recurrent_command(CLI::App& app, RecurrentFlags& f) {
       "  nalu recurrent --ops add,mul --cores nac,nalu,lstm,rnn-relu --seeds 3\n"
       "  nalu recurrent --ops add --cores nac,lstm --iterations 5000 --baseline-hidden 16\n"
       "  nalu recurrent --ops add,sub --cores nac,nau,lstm --range=-2:2 --learning-rate 0.05\n"
+      "  nalu recurrent --ops add --cores nau,lstm --seeds 5 --iterations 20000 -o runs.jsonl\n"
       "On the default U[1, 2] every core first learns the mean target; zero-mean values\n"
       "(--range=-2:2) show the accumulating cells extrapolating within 2,000 steps.");
   command->add_option("--ops", f.operations, "Operations, comma separated")->capture_default_str();
@@ -52,6 +54,8 @@ CLI::App* add_recurrent_command(CLI::App& app, RecurrentFlags& f) {
                       "Values of the extrapolation sequences (default: --range)");
   command->add_option("--jobs,-j", f.jobs, "Runs in parallel (default: one per core)");
   command->add_option("--format", f.format, "Table format: markdown or csv")->capture_default_str();
+  command->add_option("--output,-o", f.output,
+                      "JSON Lines records, one per run with its history (written at the end)");
   command->add_flag("--quiet,-q", f.quiet, "No per-run progress lines");
   return command;
 }
@@ -89,6 +93,8 @@ int run_recurrent_command(const RecurrentFlags& f) {
   // Check the format before hours of training, not after.
   find_name({"markdown", "csv"}, f.format, "table format");
   check(f.jobs >= 0, "--jobs must be >= 0, got " + std::to_string(f.jobs));
+  if (!f.output.empty())
+    check_writable(f.output);
 
   // Bad settings fail before the first line of progress.
   const auto configs = grid.expand();
@@ -118,6 +124,11 @@ int run_recurrent_command(const RecurrentFlags& f) {
                      run.core.c_str(), static_cast<unsigned long long>(run.seed), what.c_str());
       },
       &install_stop_handlers());
+  if (!f.output.empty()) {
+    write_file_atomically(f.output, recurrent_records(grid, runs));
+    if (!f.quiet)
+      std::fprintf(stderr, "wrote %s\n", f.output.c_str());
+  }
   std::fputs(render_recurrent_table(summarize_recurrent(runs), f.format).c_str(), stdout);
   return 0;
 }

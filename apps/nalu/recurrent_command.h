@@ -22,6 +22,7 @@ struct RecurrentFlags {
   std::optional<std::string> range, extrapolation_range;
   int64_t jobs = 0;  // 0: one per core
   std::string format = "markdown";
+  std::string output;  // JSON Lines records, one per run; empty: none
   bool quiet = false;
 };
 

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "nalu/error.h"
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
 #include "nalu/train/checkpoint.h"
+#include "nalu/version.h"
 #include "parallel.h"
 
 namespace nalu {
@@ -47,6 +49,27 @@ std::string format_cell(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3g", value);
   return buffer;
+}
+
+// The lowest interpolation MSE among the evaluations at or before `step`; NaN if none.
+double lowest_until(const std::vector<Evaluation>& history, int64_t step) {
+  double lowest = NAN;
+  for (const auto& evaluation : history) {
+    if (evaluation.step <= step && !(evaluation.interpolation_mse >= lowest))
+      lowest = evaluation.interpolation_mse;
+  }
+  return lowest;
+}
+
+// The run's gain over its last quarter of steps, in normalised-error points; NaN if undefined.
+double last_quarter_gain(const RecurrentRun& run) {
+  if (run.history.empty() || !(run.initial_interpolation_mse > 0) ||
+      !std::isfinite(run.initial_interpolation_mse))
+    return NAN;
+  const int64_t last = run.history.back().step;
+  const double at_three_quarters = lowest_until(run.history, last - last / 4);
+  const double at_end = lowest_until(run.history, last);
+  return 100.0 * (at_three_quarters - at_end) / run.initial_interpolation_mse;
 }
 
 }  // namespace
@@ -95,6 +118,7 @@ RecurrentRun run_recurrent(const RecurrentConfig& config, const std::atomic<bool
     run.initial_extrapolation_mse = initial.extrapolation_mse;
     run.best_interpolation_mse = result.best.interpolation_mse;
     run.best_extrapolation_mse = result.best.extrapolation_mse;
+    run.history = result.history;
   } catch (const NumericalError& error) {
     run.diverged = true;
     run.error = error.what();
@@ -145,7 +169,7 @@ std::vector<RecurrentRow> summarize_recurrent(const std::vector<RecurrentRun>& r
     row.op = run.op;
     row.core = run.core;
     std::vector<double> initial_interpolation, initial_extrapolation, best_interpolation,
-        best_extrapolation;
+        best_extrapolation, gains;
     for (const auto& other : runs) {
       if (other.op != run.op || other.core != run.core)
         continue;
@@ -158,12 +182,16 @@ std::vector<RecurrentRow> summarize_recurrent(const std::vector<RecurrentRun>& r
       initial_extrapolation.push_back(other.initial_extrapolation_mse);
       best_interpolation.push_back(other.best_interpolation_mse);
       best_extrapolation.push_back(other.best_extrapolation_mse);
+      const double gain = last_quarter_gain(other);
+      if (!std::isnan(gain))
+        gains.push_back(gain);
     }
     row.interpolation_error =
         normalized_or_nan(mean(best_interpolation), mean(initial_interpolation));
     row.extrapolation_error =
         normalized_or_nan(mean(best_extrapolation), mean(initial_extrapolation));
     row.median_extrapolation_mse = median(best_extrapolation);
+    row.last_quarter_gain = mean(gains);
     rows.push_back(row);
   }
   return rows;
@@ -178,7 +206,8 @@ std::string render_recurrent_table(const std::vector<RecurrentRow>& rows,
                                            "diverged",
                                            "interpolation error",
                                            "extrapolation error",
-                                           "median extrapolation MSE"};
+                                           "median extrapolation MSE",
+                                           "last-quarter gain"};
   std::string text;
   const bool markdown = format == "markdown";
   const std::string separator = markdown ? " | " : ",";
@@ -189,17 +218,72 @@ std::string render_recurrent_table(const std::vector<RecurrentRow>& rows,
   };
   line(header);
   if (markdown) {
-    text += "|---|---|---:|---:|---:|---:|---:|\n";
+    text += "|---|---|---:|---:|---:|---:|---:|---:|\n";
   }
   for (const auto& row : rows) {
     line({operation_name(row.op), row.core, std::to_string(row.runs), std::to_string(row.diverged),
           format_cell(row.interpolation_error), format_cell(row.extrapolation_error),
-          format_cell(row.median_extrapolation_mse)});
+          format_cell(row.median_extrapolation_mse), format_cell(row.last_quarter_gain)});
   }
   if (markdown) {
     text +=
         "\nErrors are the NALU paper's normalised error: 100 * mean best MSE / mean MSE of "
-        "the randomly initialised model (0 is perfect, 100 is no better than at the start).\n";
+        "the randomly initialised model (0 is perfect, 100 is no better than at the start). "
+        "Last-quarter gain: how many points of normalised interpolation error the last quarter "
+        "of the steps still gained (mean over runs); near 0 once the runs have flattened.\n";
+  }
+  return text;
+}
+
+std::string recurrent_records(const RecurrentGrid& grid, const std::vector<RecurrentRun>& runs) {
+  const auto configs = grid.expand();
+  check(configs.size() == runs.size(), "recurrent records: " + std::to_string(runs.size()) +
+                                           " runs for a grid of " + std::to_string(configs.size()));
+  // JSON has no NaN or infinity: such values are written as null.
+  const auto number = [](double value) {
+    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+  };
+  std::string text;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& run = runs[i];
+    const auto& config = configs[i];
+    std::vector<nlohmann::json> history;
+    for (const auto& evaluation : run.history) {
+      history.push_back({{"step", evaluation.step},
+                         {"train_loss", number(evaluation.train_loss)},
+                         {"interpolation_mse", number(evaluation.interpolation_mse)},
+                         {"extrapolation_mse", number(evaluation.extrapolation_mse)}});
+    }
+    nlohmann::json record = {{"kind", "recurrent"},
+                             {"nalu_version", kVersion},
+                             {"operation", operation_name(run.op)},
+                             {"core", run.core},
+                             {"seed", run.seed},
+                             {"config",
+                              {{"iterations", config.iterations},
+                               {"hidden_size", config.hidden_size},
+                               {"optimizer", config.optimizer.name},
+                               {"learning_rate", config.optimizer.learning_rate},
+                               {"batch_size", config.batch_size},
+                               {"eval_interval", config.eval_interval},
+                               {"input_size", config.task.input_size},
+                               {"train_length", config.task.train_length},
+                               {"extrapolation_length", config.task.extrapolation_length},
+                               {"range", config.task.interpolation.str()},
+                               {"extrapolation_range", config.task.extrapolation.str()},
+                               {"evaluation_size", config.task.evaluation_size}}},
+                             {"diverged", run.diverged},
+                             {"initial",
+                              {{"interpolation_mse", number(run.initial_interpolation_mse)},
+                               {"extrapolation_mse", number(run.initial_extrapolation_mse)}}},
+                             {"best",
+                              {{"interpolation_mse", number(run.best_interpolation_mse)},
+                               {"extrapolation_mse", number(run.best_extrapolation_mse)}}},
+                             {"history", history}};
+    if (run.diverged)
+      record["error"] = run.error;
+    text += record.dump();
+    text += "\n";
   }
   return text;
 }

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "nalu/error.h"
 #include "test_util.h"
@@ -63,14 +66,41 @@ TEST(RecurrentGrid, SummariesNormaliseMeansOverSeedsAndSkipDivergedRuns) {
   EXPECT_TRUE(std::isnan(none[0].extrapolation_error));
 }
 
+TEST(RecurrentGrid, TheLastQuarterGainComparesTheLowestErrorsAtThreeQuartersAndAtTheEnd) {
+  // Evaluations at steps 0, 100, ..., 400: three quarters is step 300.
+  auto with_history = [](const std::vector<double>& interpolation) {
+    RecurrentRun run = finished(Operation::kAdd, "nau", interpolation.front(), 0.0);
+    for (size_t i = 0; i < interpolation.size(); ++i) {
+      Evaluation evaluation;
+      evaluation.step = static_cast<int64_t>(100 * i);
+      evaluation.interpolation_mse = interpolation[i];
+      run.history.push_back(evaluation);
+    }
+    run.best_interpolation_mse = *std::min_element(interpolation.begin(), interpolation.end());
+    return run;
+  };
+  // Lowest up to step 300: 4; up to 400: 2; step-0 MSE 20: 100 * 2 / 20 = 10 points.
+  const auto still_learning = with_history({20, 10, 6, 4, 2});
+  // A worse last evaluation gains nothing: the lowest so far counts.
+  const auto flat = with_history({20, 1, 1, 1, 3});
+  auto rows = summarize_recurrent({still_learning});
+  EXPECT_DOUBLE_EQ(rows[0].last_quarter_gain, 10.0);
+  rows = summarize_recurrent({still_learning, flat});
+  EXPECT_DOUBLE_EQ(rows[0].last_quarter_gain, 5.0);  // the mean of 10 and 0
+  // Runs without a history (or diverged) have no gain.
+  rows = summarize_recurrent({finished(Operation::kAdd, "nau", 4.0, 1.0)});
+  EXPECT_TRUE(std::isnan(rows[0].last_quarter_gain));
+}
+
 TEST(RecurrentGrid, RendersMarkdownAndCsv) {
   const auto rows = summarize_recurrent({finished(Operation::kMul, "lstm", 4.0, 1.0)});
   const std::string markdown = render_recurrent_table(rows, "markdown");
-  EXPECT_NE(markdown.find("| mul | lstm | 1 | 0 | 25 | 25 | 10 |"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| mul | lstm | 1 | 0 | 25 | 25 | 10 | - |"), std::string::npos)
+      << markdown;
   const std::string csv = render_recurrent_table(rows, "csv");
   EXPECT_EQ(csv,
             "op,core,runs,diverged,interpolation error,extrapolation error,median extrapolation "
-            "MSE\nmul,lstm,1,0,25,25,10\n");
+            "MSE,last-quarter gain\nmul,lstm,1,0,25,25,10,-\n");
   EXPECT_THROW_WITH(render_recurrent_table(rows, "html"), "unknown table format 'html'");
 }
 
@@ -94,6 +124,25 @@ TEST(RecurrentGrid, RunsATinyGridOnTwoThreadsAsOnOne) {
     EXPECT_NEAR(parallel[i].best_extrapolation_mse, serial[i].best_extrapolation_mse,
                 1e-5 * serial[i].best_extrapolation_mse);
   }
+  // One record per run, in the grid's order, with its settings and history.
+  const std::string records = recurrent_records(grid, serial);
+  std::istringstream lines(records);
+  size_t index = 0;
+  for (std::string line; std::getline(lines, line); ++index) {
+    const auto record = nlohmann::json::parse(line);
+    EXPECT_EQ(record["kind"], "recurrent");
+    EXPECT_EQ(record["operation"], "add");
+    EXPECT_EQ(record["core"], serial[index].core);
+    EXPECT_EQ(record["seed"], serial[index].seed);
+    EXPECT_EQ(record["config"]["iterations"], 20);
+    EXPECT_EQ(record["config"]["range"], "1:2");
+    ASSERT_EQ(record["history"].size(), 3u);  // steps 0, 10, 20
+    EXPECT_EQ(record["history"][2]["step"], 20);
+    EXPECT_DOUBLE_EQ(record["best"]["extrapolation_mse"].get<double>(),
+                     serial[index].best_extrapolation_mse);
+  }
+  EXPECT_EQ(index, 4u);
+  EXPECT_THROW_WITH(recurrent_records(grid, {serial[0]}), "1 runs for a grid of 4");
   grid.cores = {"nac", "cnn"};
   EXPECT_THROW_WITH(run_recurrent_grid(grid, 1), "unknown recurrent core 'cnn'");
   grid.cores = {"nac"};

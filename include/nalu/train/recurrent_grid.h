@@ -40,6 +40,7 @@ struct RecurrentRun {
   double initial_extrapolation_mse = NAN;
   double best_interpolation_mse = NAN;  // at the lowest interpolation MSE
   double best_extrapolation_mse = NAN;
+  std::vector<Evaluation> history;  // every evaluation, step 0 first (empty when diverged)
 };
 
 /// One row of the table: the runs of one (operation, core).
@@ -52,6 +53,11 @@ struct RecurrentRow {
   double interpolation_error = NAN;
   double extrapolation_error = NAN;
   double median_extrapolation_mse = NAN;  // over the runs that did not diverge
+  /// How much the last quarter of the steps still gained: the mean over the runs that did not
+  /// diverge of 100 * (lowest interpolation MSE up to 3/4 of the steps - lowest up to the end)
+  /// / step-0 interpolation MSE, in the normalised error's points. Near 0 when the runs have
+  /// flattened; NaN when no run has an evaluation at or before 3/4 of the steps.
+  double last_quarter_gain = NAN;
 };
 
 /// Trains one run; a run that diverges is reported as such, not thrown. When `stop` is given
@@ -69,6 +75,11 @@ std::vector<RecurrentRun> run_recurrent_grid(
 
 /// One row per (operation, core), in order of first appearance.
 std::vector<RecurrentRow> summarize_recurrent(const std::vector<RecurrentRun>& runs);
+
+/// One JSON Lines record per run (`grid.expand()` order, as run_recurrent_grid returns them):
+/// kind "recurrent", version, operation, core, seed, the run's settings, diverged (and its
+/// error), the step-0 and best MSEs and the history of evaluations.
+std::string recurrent_records(const RecurrentGrid& grid, const std::vector<RecurrentRun>& runs);
 
 /// The rows as a "markdown" or "csv" table; throws nalu::Error for other formats.
 std::string render_recurrent_table(const std::vector<RecurrentRow>& rows,
