@@ -83,6 +83,12 @@ double trained_mean(const GridworldConfig& config, const std::function<double(si
   return sum / static_cast<double>(config.max_time - config.min_time + 1);
 }
 
+// An agent counts as having learned the task when its share on the target over the training
+// range is at least twice the random policy's.
+bool learned(double share, double random_share) {
+  return share >= 2.0 * random_share;
+}
+
 // The largest T (from the training range's top up) until which the runs' mean share on the
 // target stays at least half of its mean over the training range; 0 if it never reaches it.
 int64_t holds_until(const GridworldConfig& config, const std::vector<const GridworldRun*>& runs) {
@@ -166,8 +172,8 @@ std::string gridworld_seed_table(const GridworldResult& result,
       rows.push_back({grid_agent_name(kind), std::to_string(run->seed),
                       std::to_string(run->best_update), format_significant(run->validation_reward),
                       format_significant(100.0 * share),
-                      share < 2.0 * random_share ? std::string("- (not learned)")
-                                                 : std::to_string(holds_until(config, one))});
+                      learned(share, random_share) ? std::to_string(holds_until(config, one))
+                                                   : std::string("- (not learned)")});
     }
   }
   return markdown_table({"agent", "seed", "update tested", "validation reward",
@@ -213,7 +219,7 @@ ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
     }
     std::vector<nlohmann::json> curve;
     for (const double reward : run.training_reward)
-      curve.push_back(std::isfinite(reward) ? nlohmann::json(reward) : nlohmann::json(nullptr));
+      curve.push_back(json_number(reward));
     nlohmann::json record = {{"experiment", "gridworld"},
                              {"version", kVersion},
                              {"agent", grid_agent_name(run.agent)},
@@ -255,12 +261,12 @@ ExperimentReport run_gridworld_experiment(const ExperimentOptions& options,
         trained_mean(config, [&](size_t t) { return mean_at(runs, t, &GridScore::on_target); });
     report.summary += " " + grid_agent_name(kind) + " agent: on target in " +
                       format_significant(100.0 * share) + "% of the training range's episodes";
-    if (share < 2.0 * random_share) {
-      report.summary += ", not clearly better than the random policy's " +
-                        format_significant(100.0 * random_share) + "%.";
-    } else {
+    if (learned(share, random_share)) {
       report.summary +=
           "; at least half that rate up to T = " + std::to_string(holds_until(config, runs)) + ".";
+    } else {
+      report.summary += ", not clearly better than the random policy's " +
+                        format_significant(100.0 * random_share) + "%.";
     }
   }
   const std::string seeds_caption =

@@ -17,12 +17,11 @@
 
 namespace nalu {
 
-namespace {
-
-// JSON has no NaN or infinity: write null for them.
-nlohmann::json number(double value) {
+nlohmann::json json_number(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
+
+namespace {
 
 nlohmann::json range_to_json(const Range& range) {
   auto out = nlohmann::json::array();
@@ -283,27 +282,27 @@ nlohmann::json config_to_json(const RunConfig& config) {
 
 nlohmann::json evaluation_to_json(const Evaluation& e) {
   return {{"step", e.step},
-          {"train_loss", number(e.train_loss)},
-          {"interpolation_mse", number(e.interpolation_mse)},
-          {"extrapolation_mse", number(e.extrapolation_mse)},
-          {"interpolation_accuracy", number(e.interpolation_accuracy)},
-          {"extrapolation_accuracy", number(e.extrapolation_accuracy)},
-          {"sparsity_error", number(e.sparsity_error)}};
+          {"train_loss", json_number(e.train_loss)},
+          {"interpolation_mse", json_number(e.interpolation_mse)},
+          {"extrapolation_mse", json_number(e.extrapolation_mse)},
+          {"interpolation_accuracy", json_number(e.interpolation_accuracy)},
+          {"extrapolation_accuracy", json_number(e.extrapolation_accuracy)},
+          {"sparsity_error", json_number(e.sparsity_error)}};
 }
 
 nlohmann::json formula_to_json(const Formula& formula) {
   nlohmann::json out = {{"lines", formula.lines()},
-                        {"max_rounding_error", number(formula.max_rounding_error)},
+                        {"max_rounding_error", json_number(formula.max_rounding_error)},
                         {"exact", formula.exact()},
                         {"ascii", formula.ascii_lines()}};
   // What the readout simplified (checked on the evaluation sets), and the formula before.
   auto simplifications = nlohmann::json::array();
   for (const auto& s : formula.simplifications) {
     simplifications.push_back(
-        {{"where", s.where}, {"what", s.what}, {"max_deviation", number(s.max_deviation)}});
+        {{"where", s.where}, {"what", s.what}, {"max_deviation", json_number(s.max_deviation)}});
   }
   out["simplifications"] = simplifications;
-  out["max_simplification_deviation"] = number(formula.max_simplification_deviation);
+  out["max_simplification_deviation"] = json_number(formula.max_simplification_deviation);
   const Formula& literal = formula.literal ? *formula.literal : formula;
   out["literal_lines"] = literal.lines();
   out["literal_ascii"] = literal.ascii_lines();

@@ -12,6 +12,7 @@
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
 #include "nalu/train/checkpoint.h"
+#include "nalu/train/record.h"
 #include "nalu/version.h"
 #include "parallel.h"
 
@@ -239,21 +240,13 @@ std::string recurrent_records(const RecurrentGrid& grid, const std::vector<Recur
   const auto configs = grid.expand();
   check(configs.size() == runs.size(), "recurrent records: " + std::to_string(runs.size()) +
                                            " runs for a grid of " + std::to_string(configs.size()));
-  // JSON has no NaN or infinity: such values are written as null.
-  const auto number = [](double value) {
-    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
-  };
   std::string text;
   for (size_t i = 0; i < runs.size(); ++i) {
     const auto& run = runs[i];
     const auto& config = configs[i];
     std::vector<nlohmann::json> history;
-    for (const auto& evaluation : run.history) {
-      history.push_back({{"step", evaluation.step},
-                         {"train_loss", number(evaluation.train_loss)},
-                         {"interpolation_mse", number(evaluation.interpolation_mse)},
-                         {"extrapolation_mse", number(evaluation.extrapolation_mse)}});
-    }
+    for (const auto& evaluation : run.history)
+      history.push_back(evaluation_to_json(evaluation));
     nlohmann::json record = {{"kind", "recurrent"},
                              {"nalu_version", kVersion},
                              {"operation", operation_name(run.op)},
@@ -274,11 +267,11 @@ std::string recurrent_records(const RecurrentGrid& grid, const std::vector<Recur
                                {"evaluation_size", config.task.evaluation_size}}},
                              {"diverged", run.diverged},
                              {"initial",
-                              {{"interpolation_mse", number(run.initial_interpolation_mse)},
-                               {"extrapolation_mse", number(run.initial_extrapolation_mse)}}},
+                              {{"interpolation_mse", json_number(run.initial_interpolation_mse)},
+                               {"extrapolation_mse", json_number(run.initial_extrapolation_mse)}}},
                              {"best",
-                              {{"interpolation_mse", number(run.best_interpolation_mse)},
-                               {"extrapolation_mse", number(run.best_extrapolation_mse)}}},
+                              {{"interpolation_mse", json_number(run.best_interpolation_mse)},
+                               {"extrapolation_mse", json_number(run.best_extrapolation_mse)}}},
                              {"history", history}};
     if (run.diverged)
       record["error"] = run.error;

@@ -11,6 +11,9 @@
 
 namespace nalu {
 
+/// `value` as JSON, or null when it is NaN or infinite (JSON has neither).
+nlohmann::json json_number(double value);
+
 nlohmann::json config_to_json(const RunConfig& config);
 /// The inverse of config_to_json: config_from_json(config_to_json(c)) describes the same run.
 /// Strict: a missing field, a wrong type or an unknown name throws nalu::Error naming the field
