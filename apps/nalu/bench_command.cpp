@@ -18,10 +18,12 @@ namespace nalu::cli {
 namespace {
 
 int run_merge(const BenchFlags& flags) {
-  const auto merged = merge_records(flags.inputs);
+  auto merged = merge_records(flags.inputs);
   std::string text;
-  for (const auto& record : merged)
+  for (auto& record : merged) {
+    thin_history(record, flags.history_every);
     text += record.dump() + "\n";
+  }
   if (flags.merge_output.empty()) {
     std::fputs(text.c_str(), stdout);
   } else {
@@ -88,11 +90,20 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
                    "with half the learning rate)")
       ->check(CLI::IsMember({"stop", "rollback"}))
       ->capture_default_str();
+  const char* history_help =
+      "Keep every N-th evaluation of each run's history in the records (the first and the "
+      "last always; 1 keeps all)";
+  bench->add_option("--history-every", f.history_every, history_help)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   auto* merge = bench->add_subcommand("merge", "Merge record files (e.g. shards), each run once");
   merge->add_option("files", f.inputs, "JSON Lines record files")->required();
   merge->add_option("--output,-o", f.merge_output,
                     "Write the merged records here (default: stdout)");
+  merge->add_option("--history-every", f.history_every, history_help)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   auto* table = bench->add_subcommand("table", "Print the success table of record files");
   table->add_option("files", f.inputs, "JSON Lines record files")->required();
   table->add_option("--format", f.format, "markdown, csv or json")->capture_default_str();
@@ -175,12 +186,12 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
                  static_cast<long long>(jobs));
   }
   if (!f.output.empty()) {
-    // About 300 bytes of JSON per evaluation of each run.
+    // About 300 bytes of JSON per evaluation kept in each run's history.
     double bytes = 0.0;
     for (const auto& run : runs) {
       const auto& training = run.config.training;
-      bytes += 4096.0 +
-               512.0 * (static_cast<double>(training.iterations / training.eval_interval) + 2.0);
+      const auto evaluations = training.iterations / training.eval_interval;
+      bytes += 4096.0 + 512.0 * (static_cast<double>(evaluations / f.history_every) + 2.0);
     }
     check_free_space(f.output, bytes, "the records file");
   }
@@ -189,6 +200,7 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
   control.checkpoint_interval = f.checkpoint_every;
   control.on_non_finite =
       f.on_nan == "rollback" ? NonFinitePolicy::kRollback : NonFinitePolicy::kStop;
+  control.history_every = f.history_every;
   control.stop = &install_stop_handlers();
   const size_t total = records.size() + runs.size();
   auto on_record = [&](const nlohmann::json& record) {

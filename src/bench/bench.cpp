@@ -263,6 +263,7 @@ nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_c
     bench["success"] = false;
     bench["solved_at"] = nullptr;
   }
+  thin_history(record, bench_control.history_every);
   record["run_id"] = run.id;
   record["bench"] = bench;
   return record;
@@ -272,6 +273,8 @@ void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
                const std::function<void(const nlohmann::json&)>& on_record,
                const std::function<void(int64_t, int64_t)>& on_run_progress,
                const BenchControl& control) {
+  check(control.history_every >= 1,
+        "bench: history_every must be at least 1, got " + std::to_string(control.history_every));
   if (!control.checkpoint_dir.empty()) {
     std::error_code error;
     std::filesystem::create_directories(control.checkpoint_dir, error);

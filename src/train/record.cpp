@@ -347,6 +347,21 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
   };
 }
 
+void thin_history(nlohmann::json& record, int64_t every) {
+  check(every >= 1, "history: keep every N-th evaluation needs N >= 1, got " + std::to_string(every));
+  if (every == 1 || !record.contains("history") || !record["history"].is_array())
+    return;
+  const auto& history = record["history"];
+  auto kept = nlohmann::json::array();
+  const auto size = static_cast<int64_t>(history.size());
+  for (int64_t i = 0; i < size; ++i) {
+    if (i % every == 0 || i == size - 1)
+      kept.push_back(history[static_cast<size_t>(i)]);
+  }
+  record["history"] = std::move(kept);
+  record["history_every"] = every;
+}
+
 nlohmann::json make_failure_record(const RunConfig& config, const std::string& status,
                                    const std::string& message) {
   return {{"nalu_version", kVersion}, {"kind", "train"},     {"status", status},

@@ -11,6 +11,7 @@
 #include "nalu/bench/records.h"
 #include "nalu/bench/table.h"
 #include "nalu/error.h"
+#include "nalu/train/record.h"
 #include "test_util.h"
 
 namespace nalu {
@@ -121,6 +122,39 @@ TEST(BenchRunner, RecordsDoNotDependOnTheNumberOfJobs) {
     EXPECT_TRUE(record["bench"].contains("success"));
     EXPECT_EQ(record["bench"]["operation"], "add");
   }
+}
+
+TEST(BenchRecords, ThinnedHistoriesKeepTheEndsAndTheTablesFigures) {
+  BenchGrid grid = tiny_grid();
+  grid.units = {"nau"};
+  grid.seeds = 1;
+  grid.base.training.eval_interval = 20;  // 11 evaluations: steps 0, 20, ..., 200
+  const auto runs = expand(grid);
+  ASSERT_EQ(runs.size(), 1u);
+  const nlohmann::json whole = run_bench_record(runs[0]);
+  BenchControl control;
+  control.history_every = 4;
+  const nlohmann::json thinned = run_bench_record(runs[0], control);
+  ASSERT_EQ(whole["history"].size(), 11u);
+  EXPECT_FALSE(whole.contains("history_every"));
+  // Evaluations 0, 4 and 8, and the last (10).
+  ASSERT_EQ(thinned["history"].size(), 4u);
+  EXPECT_EQ(thinned["history_every"], 4);
+  EXPECT_EQ(thinned["history"][0], whole["history"][0]);
+  EXPECT_EQ(thinned["history"][1], whole["history"][4]);
+  EXPECT_EQ(thinned["history"][2], whole["history"][8]);
+  EXPECT_EQ(thinned["history"][3], whole["history"][10]);
+  // The bench's figures come from the whole history.
+  EXPECT_EQ(thinned["bench"], whole["bench"]);
+  EXPECT_EQ(thinned["best"], whole["best"]);
+  // Thinning a thinned record again by 1 changes nothing; 0 is refused.
+  nlohmann::json again = thinned;
+  thin_history(again, 1);
+  EXPECT_EQ(again, thinned);
+  EXPECT_THROW_WITH(thin_history(again, 0), "N >= 1");
+  control.history_every = 0;
+  EXPECT_THROW_WITH(run_bench(runs, 1, [](const nlohmann::json&) {}, {}, control),
+                    "history_every must be at least 1");
 }
 
 TEST(BenchRecords, ResumeAndMergeLoseAndDuplicateNothing) {

@@ -175,6 +175,17 @@ if [ "$(wc -l <"$work/merged.jsonl")" -eq 4 ] &&
 else
   fail "shards merged differ from the full bench"
 fi
+# --history-every thins the histories (3 evaluations: steps 0, 100, 200 -> 0 and 200) and
+# leaves the table as it was.
+"$nalu" bench merge "$work/full.jsonl" --history-every 2 --output "$work/thin.jsonl" 2>/dev/null
+if [ "$(grep -o '"step":' "$work/thin.jsonl" | wc -l)" -lt "$(grep -o '"step":' "$work/full.jsonl" | wc -l)" ] &&
+   grep -q '"history_every":2' "$work/thin.jsonl" &&
+   diff <("$nalu" bench table "$work/thin.jsonl") <("$nalu" bench table "$work/full.jsonl") >/dev/null; then
+  pass
+else
+  fail "bench merge --history-every did not thin the histories or changed the table"
+fi
+expect_error 2 "history-every" "${tiny[@]}" --history-every 0
 expect_error 2 "needs 0 <= I < N" "${tiny[@]}" --shard 2/2
 expect_error 2 "unknown bench preset 'x'" bench --preset x
 printf '{"run_id": "a"}\n{"run_id": ' >"$work/corrupt.jsonl"

@@ -83,6 +83,10 @@ struct BenchControl {
   /// run_bench throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
   NonFinitePolicy on_non_finite = NonFinitePolicy::kStop;
+  /// Each record keeps every history_every-th evaluation of its history (nalu::thin_history);
+  /// 1 keeps them all. The table's figures (success, solved-at step) come from the whole
+  /// history before it is thinned.
+  int64_t history_every = 1;
 };
 
 /// Where run `id`'s checkpoint lives in `directory`: its id made file-safe, plus a hash of it.

@@ -28,6 +28,12 @@ nlohmann::json formula_to_json(const Formula& formula);
 
 /// A record for a finished run; `status` is "ok".
 nlohmann::json make_record(const RunConfig& config, const TrainResult& result);
+/// Keeps every `every`-th entry of `record`'s "history" (the first and the last always) and
+/// notes `every` in the record as "history_every"; 1 leaves the record as it is. Long runs'
+/// records are mostly history (a 5*10^6-step run evaluated every 1,000 steps writes about
+/// 1 MB of it): thinned, a grid's records stay small enough to keep beside its table.
+/// Throws nalu::Error for `every` < 1.
+void thin_history(nlohmann::json& record, int64_t every);
 /// A record for a run that stopped with an error (status "diverged" or "error").
 nlohmann::json make_failure_record(const RunConfig& config, const std::string& status,
                                    const std::string& message);
