@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "nalu/io/files.h"
 #include "nalu/nalu.h"
 #include "parts.h"
 

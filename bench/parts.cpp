@@ -1,6 +1,6 @@
 // The parts of one fused-engine training step, timed one at a time (see parts.h). Each part runs
-// `steps` times on its own, through the calls src/fused/train.cpp makes, in the blocks of rows it
-// uses, and is timed by the thread's CPU clock.
+// `steps` times on its own, through the calls src/train/fused_trainer.cpp makes, in the blocks of
+// rows it uses, and is timed by the thread's CPU clock.
 #include "parts.h"
 
 #include <torch/torch.h>
@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <ctime>
 
-#include "fused/kernels.h"
 #include "fused/network.h"
 #include "fused/optimizer.h"
+#include "kernels/kernels.h"
 #include "nalu/nalu.h"
 
 namespace nalu_bench {

@@ -84,7 +84,7 @@ if(NALU_BUILD_FUZZERS)
 endif()
 
 # Instrumented loops are not vectorised, and clang then warns about every `#pragma omp simd` in
-# the fused kernels (src/fused/kernels_impl.h); that is expected in these builds, not a defect.
+# the fused kernels (src/kernels/kernels_impl.h); that is expected in these builds, not a defect.
 if((NALU_SANITIZE OR NALU_BUILD_FUZZERS) AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   add_compile_options(-Wno-pass-failed)
 endif()

@@ -1,4 +1,4 @@
-// Machine memory and the memory checks of every configuration.
+// Machine memory, and the memory and setting checks of every configuration.
 #include "nalu/limits.h"
 
 #include <unistd.h>
@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+
+#include "nalu/strings.h"
 
 namespace nalu {
 
@@ -84,6 +86,18 @@ void check_memory(const MemoryNeed& need) {
 void check_memory(const std::vector<MemoryNeed>& needs) {
   for (const auto& need : needs)
     check_memory(need);
+}
+
+void check_learning_rate(double rate, const std::string& name) {
+  check(rate > 0 && rate <= kLargestSetting, name + " must be a positive number of at most " +
+                                                 format_number(kLargestSetting) + ", got " +
+                                                 format_number(rate));
+}
+
+void check_setting(double value, const std::string& name) {
+  check(value >= 0 && value <= kLargestSetting, name + " must be a number in [0, " +
+                                                    format_number(kLargestSetting) + "], got " +
+                                                    format_number(value));
 }
 
 }  // namespace nalu

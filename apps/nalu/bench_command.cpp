@@ -10,6 +10,7 @@
 #include "nalu/bench/records.h"
 #include "nalu/bench/table.h"
 #include "nalu/error.h"
+#include "nalu/io/files.h"
 #include "nalu/strings.h"
 #include "nalu/train/record.h"
 

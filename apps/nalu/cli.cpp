@@ -17,6 +17,7 @@
 #include "format.h"
 #include "formula_output.h"
 #include "interrupt.h"
+#include "nalu/io/files.h"
 #include "nalu/nalu.h"
 #include "numbers.h"
 #include "progress.h"

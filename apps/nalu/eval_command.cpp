@@ -5,6 +5,7 @@
 
 #include "format.h"
 #include "formula_output.h"
+#include "nalu/io/files.h"
 #include "nalu/nalu.h"
 
 namespace nalu::cli {

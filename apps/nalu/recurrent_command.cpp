@@ -5,6 +5,7 @@
 
 #include "interrupt.h"
 #include "nalu/error.h"
+#include "nalu/io/files.h"
 #include "nalu/strings.h"
 #include "nalu/train/record.h"
 #include "nalu/train/recurrent_grid.h"

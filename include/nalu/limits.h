@@ -57,6 +57,17 @@ To checked_narrow(int64_t value, const std::string& what) {
   return static_cast<To>(value);
 }
 
+/// The largest learning rate or epsilon a run accepts. Training computes in 32-bit floats, and
+/// LibTorch hands a rate (Adam: up to 10 times it) or an epsilon to its kernels as a float,
+/// throwing std::runtime_error mid-run for one above FLT_MAX (3.4e38); no useful setting is near.
+inline constexpr double kLargestSetting = 1e30;
+/// Throws nalu::Error ("<name> must be a positive number of at most 1e+30, got <rate>") unless
+/// 0 < rate <= kLargestSetting; `name` is e.g. "optimizer: learning rate".
+void check_learning_rate(double rate, const std::string& name);
+/// Throws nalu::Error ("<name> must be a number in [0, 1e+30], got <value>") unless
+/// 0 <= value <= kLargestSetting (NaN and infinity fail); `name` is e.g. "model: epsilon".
+void check_setting(double value, const std::string& name);
+
 /// The most layers a static model may have (hidden sizes + 1).
 inline constexpr int64_t kMaxLayers = 10'000;
 

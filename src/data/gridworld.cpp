@@ -8,7 +8,7 @@
 #include <string>
 
 #include "nalu/error.h"
-#include "splitmix64.h"
+#include "random/splitmix64.h"
 
 namespace nalu::data {
 
@@ -100,7 +100,7 @@ GridWorld::GridWorld(int64_t environments, int64_t min_time, int64_t max_time, u
 }
 
 uint64_t GridWorld::below(uint64_t bound) {
-  detail::SplitMix64 generator(state_);
+  nalu::detail::SplitMix64 generator(state_);
   const uint64_t value = generator.below(bound);
   state_ = generator.state();
   return value;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "data/mnist_detail.h"
-#include "nalu/tasks/arithmetic.h"
+#include "nalu/random.h"
 
 // The source tree's data/mnist, set by src/CMakeLists.txt on this file only.
 #ifndef NALU_DEFAULT_MNIST_DIR

@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "nalu/error.h"
-#include "nalu/tasks/arithmetic.h"
+#include "nalu/random.h"
 
 namespace nalu::data {
 

@@ -7,7 +7,7 @@
 
 #include "nalu/error.h"
 #include "nalu/strings.h"
-#include "splitmix64.h"
+#include "random/splitmix64.h"
 
 namespace nalu::data {
 
@@ -138,7 +138,7 @@ NumberWordsSplit split_number_words(uint64_t seed, int64_t train_size, int64_t v
   std::vector<int64_t> order;
   for (int64_t n = 20; n < kNumbers; ++n)
     order.push_back(n);
-  detail::SplitMix64 generator(seed);
+  nalu::detail::SplitMix64 generator(seed);
   for (size_t i = order.size() - 1; i > 0; --i)
     std::swap(order[i], order[static_cast<size_t>(generator.below(i + 1))]);
 

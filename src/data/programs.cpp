@@ -7,7 +7,7 @@
 
 #include "nalu/error.h"
 #include "nalu/strings.h"
-#include "splitmix64.h"
+#include "random/splitmix64.h"
 
 namespace nalu::data {
 
@@ -153,7 +153,7 @@ class Generator {
 
   ProgramFamily family_;
   ProgramShape shape_;
-  detail::SplitMix64 random_;
+  nalu::detail::SplitMix64 random_;
   std::vector<Variable> variables_;
 };
 

@@ -12,10 +12,11 @@
 #include "experiments/progress_counter.h"
 #include "nalu/error.h"
 #include "nalu/experiments/gridworld.h"
+#include "nalu/limits.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "parallel.h"
-#include "train/shared.h"
+#include "random/seeded.h"
 
 namespace nalu {
 
@@ -375,7 +376,7 @@ void GridworldConfig::validate() const {
         "gridworld: rollout must be in [1, 1000], got " + std::to_string(rollout));
   check(discount >= 0 && discount <= 1,
         "gridworld: discount must be in [0, 1], got " + format_number(discount));
-  detail::check_learning_rate(learning_rate, "gridworld: learning rate");
+  check_learning_rate(learning_rate, "gridworld: learning rate");
   check(entropy >= 0 && entropy <= 10 && value_weight >= 0 && value_weight <= 10,
         "gridworld: entropy and value weights must be in [0, 10]");
   check(max_gradient_norm > 0 && std::isfinite(max_gradient_norm),

@@ -11,6 +11,7 @@
 #include "nalu/error.h"
 #include "nalu/experiments/gridworld.h"
 #include "nalu/experiments/report.h"
+#include "nalu/io/files.h"
 #include "nalu/io/png.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"

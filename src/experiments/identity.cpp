@@ -15,6 +15,7 @@
 #include "experiments/progress_counter.h"
 #include "nalu/error.h"
 #include "nalu/experiments/report.h"
+#include "nalu/io/files.h"
 #include "nalu/limits.h"
 #include "nalu/models/batched.h"
 #include "nalu/strings.h"
@@ -23,7 +24,7 @@
 #include "nalu/units/baselines.h"
 #include "nalu/version.h"
 #include "parallel.h"
-#include "train/shared.h"
+#include "random/seeded.h"
 
 namespace nalu {
 
@@ -210,7 +211,7 @@ void IdentityConfig::validate() const {
   check(batch_size > 0 && batch_size <= kMaxBatch, "identity: batch size must be in [1, " +
                                                        std::to_string(kMaxBatch) + "], got " +
                                                        std::to_string(batch_size));
-  detail::check_learning_rate(learning_rate, "identity: learning rate");
+  check_learning_rate(learning_rate, "identity: learning rate");
   check(std::isfinite(train_low) && std::isfinite(train_high) && train_low < train_high,
         "identity: training range " + range_text(train_low, train_high) +
             " is empty, reversed or not finite");

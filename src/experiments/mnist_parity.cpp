@@ -18,13 +18,15 @@
 #include "nalu/data/mnist_sequences.h"
 #include "nalu/error.h"
 #include "nalu/experiments/report.h"
+#include "nalu/io/files.h"
+#include "nalu/limits.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/train/record.h"
 #include "nalu/units/nac.h"
 #include "nalu/version.h"
 #include "parallel.h"
-#include "train/shared.h"
+#include "random/seeded.h"
 
 namespace nalu {
 
@@ -377,7 +379,7 @@ void MnistParityConfig::validate() const {
   in_range("batch size", batch_size, 1, kMaxBatch);
   in_range("test examples", test_examples, 1, kMaxTestExamples);
   check(steps > 0, "mnist-parity: steps must be positive, got " + std::to_string(steps));
-  detail::check_learning_rate(learning_rate, "mnist-parity: learning rate");
+  check_learning_rate(learning_rate, "mnist-parity: learning rate");
   check(std::isfinite(test_fraction) && test_fraction > 0 && test_fraction < 1,
         "mnist-parity: test fraction must be in (0, 1), got " + format_significant(test_fraction));
   check(threads >= 0, "mnist-parity: threads must be >= 0, got " + std::to_string(threads));

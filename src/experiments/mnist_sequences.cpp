@@ -23,13 +23,15 @@
 #include "nalu/data/mnist_sequences.h"
 #include "nalu/error.h"
 #include "nalu/experiments/report.h"
+#include "nalu/io/files.h"
+#include "nalu/limits.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/train/record.h"
 #include "nalu/units/nau.h"
 #include "nalu/version.h"
 #include "parallel.h"
-#include "train/shared.h"
+#include "random/seeded.h"
 
 namespace nalu {
 
@@ -268,8 +270,8 @@ void MnistSequenceConfig::validate() const {
         "mnist sequences: a training batch of " + std::to_string(batch_size) + " x " +
             std::to_string(train_length) + " images would take more than " +
             std::to_string(data::kMaxGatheredImageBytes >> 20) + " MiB");
-  detail::check_learning_rate(learning_rate, "mnist sequences: learning rate");
-  detail::check_learning_rate(unit_learning_rate, "mnist sequences: unit learning rate");
+  check_learning_rate(learning_rate, "mnist sequences: learning rate");
+  check_learning_rate(unit_learning_rate, "mnist sequences: unit learning rate");
   check(std::isfinite(identity_recurrence) && identity_recurrence >= 0,
         "mnist sequences: identity recurrence must be >= 0 and finite, got " +
             format_significant(identity_recurrence));

@@ -20,7 +20,9 @@
 #include "nalu/error.h"
 #include "nalu/experiments/report.h"
 #include "nalu/io/archive.h"
+#include "nalu/io/files.h"
 #include "nalu/io/module_archive.h"
+#include "nalu/limits.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/train/record.h"
@@ -31,7 +33,7 @@
 #include "nalu/units/nmu.h"
 #include "nalu/version.h"
 #include "parallel.h"
-#include "train/shared.h"
+#include "random/seeded.h"
 
 namespace nalu {
 
@@ -316,7 +318,7 @@ void NumberWordsConfig::validate() const {
   check(steps > 0, "number words: steps must be positive, got " + std::to_string(steps));
   check(eval_interval >= 1 && eval_interval <= steps,
         "number words: eval interval must be in [1, steps], got " + std::to_string(eval_interval));
-  detail::check_learning_rate(learning_rate, "number words: learning rate");
+  check_learning_rate(learning_rate, "number words: learning rate");
   check(embedding >= 1 && embedding <= kMaxEmbedding, "number words: embedding must be in [1, " +
                                                           std::to_string(kMaxEmbedding) +
                                                           "], got " + std::to_string(embedding));

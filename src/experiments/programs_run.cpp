@@ -17,12 +17,14 @@
 #include "nalu/experiments/programs.h"
 #include "nalu/experiments/report.h"
 #include "nalu/io/archive.h"
+#include "nalu/io/files.h"
+#include "nalu/limits.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/train/record.h"
 #include "nalu/version.h"
 #include "parallel.h"
-#include "train/shared.h"
+#include "random/seeded.h"
 
 namespace nalu {
 
@@ -122,7 +124,7 @@ void ProgramsConfig::validate() const {
                                                         std::to_string(batch_size));
   check(eval_interval >= 1 && eval_interval <= steps,
         "programs: eval interval must be in [1, steps], got " + std::to_string(eval_interval));
-  detail::check_learning_rate(learning_rate, "programs: learning rate");
+  check_learning_rate(learning_rate, "programs: learning rate");
   check(train_digits >= 1 && train_digits <= kMaxDigits,
         "programs: training digits must be in [1, " + std::to_string(kMaxDigits) + "], got " +
             std::to_string(train_digits));

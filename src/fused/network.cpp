@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "nalu/error.h"
+#include "nalu/io/module_archive.h"
 #include "nalu/limits.h"
-#include "train/shared.h"
 
 namespace nalu::fused {
 
@@ -104,7 +104,7 @@ Network::Network(const std::vector<std::string>& units, const std::vector<int64_
 }
 
 void Network::load(const torch::nn::Module& model) {
-  const std::vector<float> values = detail::flat_parameters(model);
+  const std::vector<float> values = io::flat_parameters(model);
   check(values.size() == params_.size(), "fused: the model has " + std::to_string(values.size()) +
                                              " parameters but the network " +
                                              std::to_string(params_.size()));
@@ -114,7 +114,7 @@ void Network::load(const torch::nn::Module& model) {
 }
 
 void Network::store(torch::nn::Module& model) const {
-  detail::load_flat_parameters(model, params_);
+  io::load_flat_parameters(model, params_);
 }
 
 void Network::prepare() {

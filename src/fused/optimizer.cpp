@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include "nalu/error.h"
 
 namespace nalu::fused {

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "nalu/error.h"
-#include "nalu/train/record.h"
+#include "nalu/io/files.h"
 
 namespace nalu::io {
 

@@ -32,4 +32,28 @@ void load_parameters(const Archive& archive, torch::nn::Module& module, const st
   }
 }
 
+std::vector<float> flat_parameters(const torch::nn::Module& model) {
+  std::vector<float> values;
+  for (const auto& p : model.parameters()) {
+    const auto flat = p.detach().to(torch::kFloat).contiguous();
+    values.insert(values.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+  }
+  return values;
+}
+
+void load_flat_parameters(torch::nn::Module& model, const std::vector<float>& values) {
+  torch::NoGradGuard no_grad;
+  size_t offset = 0;
+  const auto parameters = model.parameters();
+  for (const auto& p : parameters)
+    offset += static_cast<size_t>(p.numel());
+  check(offset == values.size(), "parameters: " + std::to_string(values.size()) +
+                                     " values for a model of " + std::to_string(offset));
+  offset = 0;
+  for (auto p : parameters) {
+    p.copy_(torch::from_blob(const_cast<float*>(values.data() + offset), p.sizes(), torch::kFloat));
+    offset += static_cast<size_t>(p.numel());
+  }
+}
+
 }  // namespace nalu::io

@@ -15,7 +15,7 @@
 #include "nalu/error.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/arithmetic.h"
-#include "nalu/train/trainer.h"
+#include "nalu/train/result.h"
 
 namespace nalu {
 

@@ -1,7 +1,6 @@
 // The static arithmetic task.
 #include "nalu/tasks/arithmetic.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -125,17 +124,6 @@ void Range::validate(const std::string& what) const {
 }
 
 // ---- seeds ----
-
-uint64_t derive_seed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-torch::Generator make_generator(uint64_t seed) {
-  return at::make_generator<at::CPUGeneratorImpl>(seed);
-}
 
 // ---- subsets and targets ----
 

@@ -8,7 +8,7 @@
 #include <limits>
 #include <vector>
 
-#include "fused/kernels.h"
+#include "kernels/kernels.h"
 #include "nalu/error.h"
 #include "nalu/limits.h"
 

@@ -9,12 +9,15 @@
 #include <filesystem>
 
 #include "nalu/io/archive.h"
+#include "nalu/io/files.h"
 #include "nalu/io/module_archive.h"
 #include "nalu/strings.h"
 #include "nalu/train/fused.h"
 #include "nalu/train/record.h"
 #include "nalu/version.h"
-#include "shared.h"
+#include "run_guard.h"
+#include "run_tracker.h"
+#include "torch_optim.h"
 
 namespace nalu {
 
@@ -292,34 +295,10 @@ int64_t restore_progress(const io::Archive& state, TrainResult& result, RunTrack
     throw Error(state.source + ": damaged checkpoint (the generator state does not fit)");
   }
   best_parameters = state.get("best_parameters").floats();
-  load_flat_parameters(model, best_parameters);
+  io::load_flat_parameters(model, best_parameters);
   result.best_formula = model.formula();
-  load_flat_parameters(model, parameters);
+  io::load_flat_parameters(model, parameters);
   return step;
-}
-
-std::vector<float> flat_parameters(const torch::nn::Module& model) {
-  std::vector<float> values;
-  for (const auto& p : model.parameters()) {
-    const auto flat = p.detach().to(torch::kFloat).contiguous();
-    values.insert(values.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-  }
-  return values;
-}
-
-void load_flat_parameters(torch::nn::Module& model, const std::vector<float>& values) {
-  torch::NoGradGuard no_grad;
-  size_t offset = 0;
-  const auto parameters = model.parameters();
-  for (const auto& p : parameters)
-    offset += static_cast<size_t>(p.numel());
-  check(offset == values.size(), "parameters: " + std::to_string(values.size()) +
-                                     " values for a model of " + std::to_string(offset));
-  offset = 0;
-  for (auto p : parameters) {
-    p.copy_(torch::from_blob(const_cast<float*>(values.data() + offset), p.sizes(), torch::kFloat));
-    offset += static_cast<size_t>(p.numel());
-  }
 }
 
 void store_optimizer(io::Archive& state, torch::optim::Optimizer& optimizer) {

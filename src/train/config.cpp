@@ -6,7 +6,7 @@
 #include "nalu/train/fused.h"
 #include "nalu/units/baselines.h"
 #include "nalu/units/registry.h"
-#include "shared.h"
+#include "validation.h"
 
 namespace nalu {
 
@@ -26,23 +26,11 @@ const char* additive_partner(const std::string& unit) {
 
 namespace detail {
 
-void check_learning_rate(double rate, const std::string& name) {
-  check(rate > 0 && rate <= kLargestSetting, name + " must be a positive number of at most " +
-                                                 format_number(kLargestSetting) + ", got " +
-                                                 format_number(rate));
-}
-
 void check_optimizer(const OptimizerConfig& optimizer) {
   find_name(optimizer_names(), optimizer.name, "optimizer");
   check_learning_rate(optimizer.learning_rate, "optimizer: learning rate");
   check(optimizer.momentum >= 0 && optimizer.momentum < 1,
         "optimizer: momentum must be in [0, 1), got " + format_number(optimizer.momentum));
-}
-
-void check_setting(double value, const std::string& name) {
-  check(value >= 0 && value <= kLargestSetting, name + " must be a number in [0, " +
-                                                    format_number(kLargestSetting) + "], got " +
-                                                    format_number(value));
 }
 
 void check_unit_settings(const UnitSettings& settings) {
@@ -174,8 +162,8 @@ void RunConfig::validate() const {
   check(training.reinit_patience >= 0, "training: reinit patience must be >= 0");
   check(training.reinit_threshold >= 0, "training: reinit threshold must be a number >= 0, got " +
                                             format_number(training.reinit_threshold));
-  detail::check_setting(training.accuracy_atol, "training: accuracy atol");
-  detail::check_setting(training.accuracy_rtol, "training: accuracy rtol");
+  check_setting(training.accuracy_atol, "training: accuracy atol");
+  check_setting(training.accuracy_rtol, "training: accuracy rtol");
   check(task_options.input_size > 0,
         "task: input size must be positive, got " + std::to_string(task_options.input_size));
   check(task_options.evaluation_size > 0, "task: evaluation size must be positive, got " +

@@ -8,7 +8,10 @@
 
 #include "nalu/error.h"
 #include "nalu/units/registry.h"
-#include "shared.h"
+#include "random/seeded.h"
+#include "run_tracker.h"
+#include "torch_optim.h"
+#include "validation.h"
 
 namespace nalu {
 

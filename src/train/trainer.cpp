@@ -10,11 +10,15 @@
 
 #include "nalu/error.h"
 #include "nalu/io/archive.h"
+#include "nalu/io/module_archive.h"
 #include "nalu/tasks/batch_stream.h"
 #include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
 #include "nalu/units/inalu.h"
-#include "shared.h"
+#include "random/seeded.h"
+#include "run_guard.h"
+#include "run_tracker.h"
+#include "torch_optim.h"
 
 namespace nalu {
 
@@ -147,11 +151,6 @@ bool should_reinitialize(size_t inalu_layers, const RunTracker& tracker, const T
          result.best.interpolation_mse > training.reinit_threshold;
 }
 
-std::mutex& global_generator_mutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
 }  // namespace detail
 
 using detail::make_optimizer;
@@ -221,7 +220,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
   auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
   auto optimizer = make_optimizer(config.optimizer, model.parameters());
   const auto inalu_layers = detail::reinitializable_layers(model);
-  guard.check_space(detail::flat_parameters(model).size());
+  guard.check_space(io::flat_parameters(model).size());
 
   TrainResult result;
   result.engine = "torch";
@@ -241,7 +240,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
         evaluate(model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
     e.sparsity_error = model.sparsity_error();
     if (tracker.add(e, [&] { return model.formula(); }))
-      best_parameters = detail::flat_parameters(model);
+      best_parameters = io::flat_parameters(model);
     bool reinitialized = false;
     if (detail::should_reinitialize(inalu_layers.size(), tracker, result, training)) {
       // iNALU's remedy for a stuck run: draw the weights again and restart the optimiser.
@@ -258,7 +257,7 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
   // The run's whole state after `step`, and back.
   auto capture = [&](int64_t step) {
     io::Archive state = guard.new_state(step);
-    state.add("parameters", detail::flat_parameters(model));
+    state.add("parameters", io::flat_parameters(model));
     detail::store_optimizer(state, *optimizer);
     detail::store_progress(state, result, tracker, last_loss, learning_rate, reinit_generator,
                            best_parameters);

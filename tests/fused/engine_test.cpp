@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "fused/kernels.h"
+#include "kernels/kernels.h"
 #include "nalu/error.h"
 #include "nalu/strings.h"
 #include "nalu/tasks/batch_stream.h"
@@ -309,6 +309,28 @@ TEST(FusedEngine, FollowsTheTorchEnginesTrajectory) {
   // adds its last two terms give interpolation MSE 32.8 and 36.4 at step 700 (torch: 31.4).
   // Its gradients match LibTorch to 1e-5 (power_baseline_layers_test.cpp).
   expect_same_trajectory("npu", Operation::kMul, 0.01, /*close_until=*/200, /*later_rtol=*/0.25);
+}
+
+// iNALU's re-initialisation (a run stuck above the threshold for `patience` evaluations draws
+// its weights again and restarts the optimiser) happens at the same evaluations on both engines,
+// from the same generator, and the runs go on alike.
+TEST(FusedEngine, ReinitializesINALULayersAsTheTorchEngineDoes) {
+  auto config = small_config("inalu", Operation::kMul, "torch");
+  config.optimizer.learning_rate = 0.1;  // at 1e-3 the runs improve at every evaluation
+  config.training.reinit_patience = 2;
+  config.training.reinit_threshold = 0.0;
+  const auto torch_result = run(config);
+  config.engine = "fused";
+  const auto fused_result = run(config);
+  EXPECT_GT(torch_result.reinitializations, 0);
+  EXPECT_EQ(fused_result.reinitializations, torch_result.reinitializations);
+  ASSERT_EQ(torch_result.history.size(), fused_result.history.size());
+  for (size_t k = 0; k < torch_result.history.size(); ++k) {
+    const auto& t = torch_result.history[k];
+    const auto& f = fused_result.history[k];
+    EXPECT_NEAR(f.interpolation_mse, t.interpolation_mse, 1e-6 + 1e-3 * t.interpolation_mse)
+        << "step " << t.step;
+  }
 }
 
 TEST(FusedEngine, IsDeterministic) {

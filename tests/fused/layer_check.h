@@ -12,6 +12,7 @@
 
 #include "fused/layer.h"
 #include "fused/network.h"
+#include "nalu/io/module_archive.h"
 #include "nalu/units/stack.h"
 #include "test_util.h"
 
@@ -23,15 +24,7 @@ struct LayerTolerance {
   double rtol = 1e-4;
 };
 
-/// The parameters of `module` flattened in registration order.
-inline std::vector<float> flat_parameters(const torch::nn::Module& module) {
-  std::vector<float> flat;
-  for (const auto& p : module.parameters()) {
-    const auto values = p.detach().contiguous();
-    flat.insert(flat.end(), values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
-  }
-  return flat;
-}
+using io::flat_parameters;
 
 inline torch::Tensor as_tensor(const std::vector<float>& values, at::IntArrayRef sizes) {
   return torch::tensor(values).reshape(sizes);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "nalu/error.h"
+#include "nalu/io/files.h"
 #include "nalu/version.h"
 #include "test_util.h"
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "nalu/random.h"
+
 namespace nalu {
 
 enum class Operation { kAdd, kSub, kMul, kDiv, kSquare, kSqrt };
@@ -117,10 +119,5 @@ double sampling_bytes(double rows, double columns, size_t intervals);
 /// Throws nalu::Error when drawing them would need more than machine_memory_bytes().
 torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
                              torch::Generator& generator);
-
-/// A CPU generator seeded with `seed`.
-torch::Generator make_generator(uint64_t seed);
-/// A well-mixed seed for stream `stream` of a run seeded `seed` (SplitMix64).
-uint64_t derive_seed(uint64_t seed, uint64_t stream);
 
 }  // namespace nalu

@@ -1,11 +1,11 @@
-// SplitMix64 (Steele, Lea & Flood 2014), internal to the data layer: a small generator whose
+// SplitMix64 (Steele, Lea & Flood 2014), internal to the library: a small generator whose
 // output is fixed by its definition, so that a seeded split or program set is the same with
 // every compiler and standard library (std::uniform_int_distribution is not).
 #pragma once
 
 #include <cstdint>
 
-namespace nalu::data::detail {
+namespace nalu::detail {
 
 class SplitMix64 {
  public:
@@ -35,4 +35,4 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-}  // namespace nalu::data::detail
+}  // namespace nalu::detail

@@ -6,9 +6,9 @@
 #include <cmath>
 #include <vector>
 
-#include "fused/kernels.h"
 #include "fused/network.h"
 #include "fused/optimizer.h"
+#include "kernels/kernels.h"
 #include "nalu/error.h"
 #include "nalu/io/archive.h"
 #include "nalu/limits.h"
@@ -16,7 +16,9 @@
 #include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
 #include "nalu/units/inalu.h"
-#include "train/shared.h"
+#include "run_guard.h"
+#include "run_tracker.h"
+#include "torch_optim.h"
 
 namespace nalu {
 
