@@ -1,11 +1,12 @@
-// The fused engine's training loop: the torch engine's loop (trainer.cpp) step for step, over
-// the fused network instead of LibTorch modules.
+// The fused engine: the torch engine (trainer.cpp) step for step, over the fused network instead
+// of LibTorch modules, driven by the shared loop (loop.cpp).
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "engine.h"
 #include "fused/network.h"
 #include "fused/optimizer.h"
 #include "kernels/kernels.h"
@@ -24,9 +25,6 @@ namespace nalu {
 
 namespace {
 
-// The streams trainer.cpp uses, so both engines draw the same batches and re-initialisations.
-constexpr uint64_t kBatchStream = 11;
-constexpr uint64_t kReinitializationStream = 12;
 // Rows per forward pass when evaluating the fixed sets.
 constexpr int kEvaluationChunk = 512;
 
@@ -122,152 +120,118 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
   return train(config, on_progress, progress_interval, RunControl{});
 }
 
+namespace {
+
+// The fused network over flat buffers; the LibTorch model gives the initial weights (the torch
+// engine's, for the same seed), reads formulas and sparsity, and re-initialises iNALU layers.
+class FusedEngine final : public detail::Engine {
+ public:
+  FusedEngine(const ArithmeticTask& task, const RunConfig& config)
+      : config_(config),
+        model_(make_model(config)),
+        batch_(checked_narrow<int>(config.training.batch_size, "fused engine: batch size")),
+        net_(config.resolve_layers(), config.sizes(), config.model.settings,
+             std::max(batch_, kEvaluationChunk)),
+        optimizer_(config.optimizer, net_.parameters().size()),
+        stream_(task, derive_seed(config.seed, detail::kBatchStream)),
+        interpolation_(flatten(task.interpolation_set())),
+        extrapolation_(flatten(task.extrapolation_set())) {
+    net_.load(*model_);
+    const int64_t input_size = config.sizes().front();
+    block_ = training_block_rows(input_size, config.training.batch_size);
+    input_.resize(static_cast<size_t>(block_ * input_size));
+    target_.resize(static_cast<size_t>(block_));
+  }
+
+  std::string name() const override { return "fused"; }
+  StackImpl& model() override { return *model_; }
+  void sync_model() override { net_.store(*model_); }
+  std::vector<float> parameters() override { return net_.parameters(); }
+
+  double step(int64_t step, const std::vector<RegularizerSchedule>& schedules,
+              const std::function<bool()>& poison) override {
+    net_.zero_gradients();
+    double squared = 0.0;
+    for (int first = 0; first < batch_; first += block_) {
+      const int rows = std::min(block_, batch_ - first);
+      stream_.fill_rows(step, first, rows, input_.data(), target_.data());
+      squared += net_.accumulate_mse_gradients(rows, batch_, input_.data(), target_.data());
+    }
+    const double mse = squared / batch_;
+    lambdas_.resize(schedules.size());
+    for (size_t l = 0; l < lambdas_.size(); ++l)
+      lambdas_[l] = schedules[l].at(step);
+    const double loss = mse + net_.regularize(lambdas_);
+    if (!std::isfinite(loss)) {
+      net_.store(*model_);
+      detail::throw_diverged(*model_, step, torch::full({}, loss));
+    }
+    optimizer_.step(net_.parameters(), net_.gradients());
+    net_.project();
+    if (poison())
+      net_.parameters().front() = NAN;
+    net_.prepare();
+    return mse;
+  }
+
+  Evaluation evaluate() override {
+    const auto& training = config_.training;
+    Evaluation e;
+    std::tie(e.interpolation_mse, e.interpolation_accuracy) =
+        evaluate_flat(net_, interpolation_, training.accuracy_atol, training.accuracy_rtol);
+    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
+        evaluate_flat(net_, extrapolation_, training.accuracy_atol, training.accuracy_rtol);
+    net_.store(*model_);
+    e.sparsity_error = model_->sparsity_error();
+    return e;
+  }
+
+  void reinitialized(double /*learning_rate*/) override {
+    // reset() keeps the optimiser's learning rate, which is the run's current one.
+    net_.load(*model_);
+    optimizer_.reset();
+  }
+
+  void store(io::Archive& state) override {
+    state.add("parameters", net_.parameters());
+    state.add("optimizer/first", optimizer_.first());
+    state.add("optimizer/second", optimizer_.second());
+    state.meta["optimizer_steps"] = optimizer_.steps();
+  }
+
+  void restore(const io::Archive& state, double learning_rate) override {
+    net_.load(*model_);
+    const auto steps = state.meta.find("optimizer_steps");
+    check(steps != state.meta.end() && steps->is_number_integer(),
+          state.source + ": damaged checkpoint ('optimizer_steps' is missing or mistyped)");
+    optimizer_.restore(steps->get<int64_t>(), state.get("optimizer/first").floats(),
+                       state.get("optimizer/second").floats());
+    optimizer_.set_learning_rate(learning_rate);
+  }
+
+ private:
+  const RunConfig& config_;
+  Stack model_;
+  int batch_;
+  Network net_;
+  Optimizer optimizer_;
+  const BatchStream stream_;
+  const FlatSet interpolation_, extrapolation_;
+  int block_ = 0;
+  std::vector<float> input_, target_;
+  std::vector<double> lambdas_;
+};
+
+}  // namespace
+
 TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
                   int64_t progress_interval, const RunControl& control) {
   config.validate();
   if (const auto why = unsupported_reason(config); !why.empty())
     throw Error("engine fused: " + why);
-  detail::RunGuard guard(control, config, "fused");
-  const auto& training = config.training;
   const ArithmeticTask task = make_task(config);
-  // The LibTorch model gives the initial weights (the torch engine's, for the same seed), reads
-  // formulas and sparsity, and re-initialises iNALU layers.
-  Stack model = make_model(config);
-  const int batch = checked_narrow<int>(training.batch_size, "fused engine: batch size");
-  Network net(config.resolve_layers(), config.sizes(), config.model.settings,
-              std::max(batch, kEvaluationChunk));
-  net.load(*model);
-  Optimizer optimizer(config.optimizer, net.parameters().size());
-  const BatchStream stream(task, derive_seed(config.seed, kBatchStream));
-  auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
-  const auto inalu_layers = detail::reinitializable_layers(*model);
-  guard.check_space(net.parameters().size());
-  const FlatSet interpolation = flatten(task.interpolation_set());
-  const FlatSet extrapolation = flatten(task.extrapolation_set());
-
-  TrainResult result;
-  result.engine = "fused";
-  result.schedules = layer_schedules(*model, training);
-  detail::RunTracker tracker(result, training.iterations, on_progress, progress_interval);
-  double last_loss = NAN;
-  double learning_rate = config.optimizer.learning_rate;
-  std::vector<float> best_parameters;
-
-  auto run_evaluation = [&](int64_t step) {
-    Evaluation e;
-    e.step = step;
-    e.train_loss = last_loss;
-    std::tie(e.interpolation_mse, e.interpolation_accuracy) =
-        evaluate_flat(net, interpolation, training.accuracy_atol, training.accuracy_rtol);
-    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
-        evaluate_flat(net, extrapolation, training.accuracy_atol, training.accuracy_rtol);
-    net.store(*model);
-    e.sparsity_error = model->sparsity_error();
-    if (tracker.add(e, [&] { return model->formula(); }))
-      best_parameters = net.parameters();
-    bool reinitialized = false;
-    if (detail::should_reinitialize(inalu_layers.size(), tracker, result, training)) {
-      for (auto* layer : inalu_layers)
-        layer->reinitialize(reinit_generator);
-      net.load(*model);
-      optimizer.reset();
-      tracker.restart_stagnation();
-      ++result.reinitializations;
-      reinitialized = true;
-    }
-    tracker.report_evaluation(reinitialized);
-  };
-  // The run's whole state after `step`, and back.
-  auto capture = [&](int64_t step) {
-    io::Archive state = guard.new_state(step);
-    state.add("parameters", net.parameters());
-    state.add("optimizer/first", optimizer.first());
-    state.add("optimizer/second", optimizer.second());
-    state.meta["optimizer_steps"] = optimizer.steps();
-    detail::store_progress(state, result, tracker, last_loss, learning_rate, reinit_generator,
-                           best_parameters);
-    return state;
-  };
-  auto restore = [&](const io::Archive& state, bool rollback) {
-    const double lowered = learning_rate;
-    const int64_t step = detail::restore_progress(state, result, tracker, last_loss, learning_rate,
-                                                  reinit_generator, best_parameters, *model,
-                                                  state.get("parameters").floats(), rollback);
-    if (rollback)
-      learning_rate = lowered;
-    net.load(*model);
-    const auto steps = state.meta.find("optimizer_steps");
-    check(steps != state.meta.end() && steps->is_number_integer(),
-          state.source + ": damaged checkpoint ('optimizer_steps' is missing or mistyped)");
-    optimizer.restore(steps->get<int64_t>(), state.get("optimizer/first").floats(),
-                      state.get("optimizer/second").floats());
-    optimizer.set_learning_rate(learning_rate);
-    return step;
-  };
-
-  const int64_t input_size = config.sizes().front();
-  const int block = training_block_rows(input_size, training.batch_size);
-  std::vector<float> input(static_cast<size_t>(block * input_size));
-  std::vector<float> target(static_cast<size_t>(block));
-  std::vector<double> lambdas(result.schedules.size());
-  int64_t first_step = 1;
-  if (const io::Archive* state = guard.resume_state()) {
-    first_step = restore(*state, false) + 1;
-  } else {
-    run_evaluation(0);
-    if (guard.keeps_states())
-      guard.save(capture(0));
-  }
-  for (int64_t step = first_step; step <= training.iterations; ++step) {
-    try {
-      net.zero_gradients();
-      double squared = 0.0;
-      for (int first = 0; first < batch; first += block) {
-        const int rows = std::min(block, batch - first);
-        stream.fill_rows(step, first, rows, input.data(), target.data());
-        squared += net.accumulate_mse_gradients(rows, batch, input.data(), target.data());
-      }
-      const double mse = squared / batch;
-      for (size_t l = 0; l < lambdas.size(); ++l)
-        lambdas[l] = result.schedules[l].at(step);
-      const double loss = mse + net.regularize(lambdas);
-      last_loss = mse;
-      if (!std::isfinite(loss)) {
-        net.store(*model);
-        detail::throw_diverged(*model, step, torch::full({}, loss));
-      }
-      optimizer.step(net.parameters(), net.gradients());
-      net.project();
-      if (guard.inject(step))
-        net.parameters().front() = NAN;
-      net.prepare();
-
-      if (step % training.eval_interval == 0 || step == training.iterations)
-        run_evaluation(step);
-      else
-        tracker.report_step(step, last_loss);
-      if (step == training.iterations) {
-        net.store(*model);
-        detail::check_parameters_finite(*model, step);
-      }
-    } catch (const NumericalError& error) {
-      step = restore(guard.rollback(error, result, learning_rate), true);
-      continue;
-    }
-    if (guard.keeps_states() && guard.due(step))
-      guard.save(capture(step));
-    if (guard.stop_requested())
-      guard.interrupt(step, capture(step));
-  }
-  net.store(*model);
-  // The literal formulas were read from the LibTorch model, as the torch engine reads them; the
-  // simplification checks them on the same sets.
-  result.best_formula = readout(result.best_formula, task);
-  result.final_formula = readout(model->formula(), task);
-  tracker.finish(training.iterations);
-  if (!control.save_model.empty())
-    save_model(control.save_model, config, *model);
-  return result;
+  FusedEngine engine(task, config);
+  return detail::train_loop(engine, task, config, on_progress, progress_interval, control);
 }
 
 }  // namespace fused

@@ -1,4 +1,4 @@
-// The torch engine's training loop.
+// The torch engine: LibTorch autograd over the model, driven by the shared loop (loop.cpp).
 #include "nalu/train/trainer.h"
 
 #include <torch/torch.h>
@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "engine.h"
 #include "nalu/error.h"
 #include "nalu/io/archive.h"
 #include "nalu/io/module_archive.h"
@@ -21,15 +22,6 @@
 #include "torch_optim.h"
 
 namespace nalu {
-
-namespace {
-
-// Streams of derive_seed(config.seed, stream) used by a run (the task uses 1-3).
-constexpr uint64_t kInitializationStream = 10;
-constexpr uint64_t kBatchStream = 11;
-constexpr uint64_t kReinitializationStream = 12;
-
-}  // namespace
 
 namespace detail {
 
@@ -197,7 +189,7 @@ ArithmeticTask make_task(const RunConfig& config) {
 Stack make_model(const RunConfig& config) {
   // LibTorch's initialisers draw from the global generator: seed it and build under one lock so
   // that models built on parallel threads (nalu bench) get the same weights as alone.
-  return detail::build_seeded(derive_seed(config.seed, kInitializationStream), [&] {
+  return detail::build_seeded(derive_seed(config.seed, detail::kInitializationStream), [&] {
     return make_stack(config.resolve_layers(), config.sizes(), config.model.settings);
   });
 }
@@ -207,6 +199,81 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
   return train_model(model, task, config, on_progress, progress_interval, RunControl{});
 }
 
+namespace {
+
+// LibTorch autograd over the model itself.
+class TorchEngine final : public detail::Engine {
+ public:
+  TorchEngine(StackImpl& model, const ArithmeticTask& task, const RunConfig& config)
+      : model_(model),
+        task_(task),
+        config_(config),
+        stream_(task, derive_seed(config.seed, detail::kBatchStream)),
+        optimizer_(make_optimizer(config.optimizer, model.parameters())) {
+    model_.train();
+  }
+
+  std::string name() const override { return "torch"; }
+  StackImpl& model() override { return model_; }
+  void sync_model() override {}
+  std::vector<float> parameters() override { return io::flat_parameters(model_); }
+
+  double step(int64_t step, const std::vector<RegularizerSchedule>& schedules,
+              const std::function<bool()>& poison) override {
+    const Batch batch = stream_.batch(step, config_.training.batch_size);
+    const auto prediction = model_.forward(batch.input);
+    const auto mse = torch::mse_loss(prediction, batch.target);
+    const auto loss = mse + model_.scheduled_regularization_loss(step, schedules);
+    const double last_loss = mse.item<double>();
+    if (!std::isfinite(loss.item<double>()))
+      throw_diverged(model_, step, loss);
+    optimizer_->zero_grad();
+    loss.backward();
+    optimizer_->step();
+    model_.after_optimizer_step();
+    if (poison()) {
+      torch::NoGradGuard no_grad;
+      model_.parameters().front().view(-1)[0].fill_(NAN);
+    }
+    return last_loss;
+  }
+
+  Evaluation evaluate() override {
+    const auto& training = config_.training;
+    Evaluation e;
+    std::tie(e.interpolation_mse, e.interpolation_accuracy) = nalu::evaluate(
+        model_, task_.interpolation_set(), training.accuracy_atol, training.accuracy_rtol);
+    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = nalu::evaluate(
+        model_, task_.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
+    e.sparsity_error = model_.sparsity_error();
+    return e;
+  }
+
+  void reinitialized(double learning_rate) override {
+    optimizer_ = make_optimizer(config_.optimizer, model_.parameters());
+    detail::set_learning_rate(*optimizer_, learning_rate);
+  }
+
+  void store(io::Archive& state) override {
+    state.add("parameters", io::flat_parameters(model_));
+    detail::store_optimizer(state, *optimizer_);
+  }
+
+  void restore(const io::Archive& state, double learning_rate) override {
+    detail::restore_optimizer(state, *optimizer_);
+    detail::set_learning_rate(*optimizer_, learning_rate);
+  }
+
+ private:
+  StackImpl& model_;
+  const ArithmeticTask& task_;
+  const RunConfig& config_;
+  const BatchStream stream_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+};
+
+}  // namespace
+
 TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunConfig& config,
                         const ProgressCallback& on_progress, int64_t progress_interval,
                         const RunControl& control) {
@@ -214,117 +281,8 @@ TrainResult train_model(StackImpl& model, const ArithmeticTask& task, const RunC
   check(model.in_features() == task.options().input_size,
         "model takes " + std::to_string(model.in_features()) + " inputs but the task gives " +
             std::to_string(task.options().input_size));
-  detail::RunGuard guard(control, config, "torch");
-  const auto& training = config.training;
-  const BatchStream stream(task, derive_seed(config.seed, kBatchStream));
-  auto reinit_generator = make_generator(derive_seed(config.seed, kReinitializationStream));
-  auto optimizer = make_optimizer(config.optimizer, model.parameters());
-  const auto inalu_layers = detail::reinitializable_layers(model);
-  guard.check_space(io::flat_parameters(model).size());
-
-  TrainResult result;
-  result.engine = "torch";
-  result.schedules = layer_schedules(model, training);
-  detail::RunTracker tracker(result, training.iterations, on_progress, progress_interval);
-  double last_loss = NAN;
-  double learning_rate = config.optimizer.learning_rate;
-  std::vector<float> best_parameters;
-
-  auto run_evaluation = [&](int64_t step) {
-    Evaluation e;
-    e.step = step;
-    e.train_loss = last_loss;
-    std::tie(e.interpolation_mse, e.interpolation_accuracy) =
-        evaluate(model, task.interpolation_set(), training.accuracy_atol, training.accuracy_rtol);
-    std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
-        evaluate(model, task.extrapolation_set(), training.accuracy_atol, training.accuracy_rtol);
-    e.sparsity_error = model.sparsity_error();
-    if (tracker.add(e, [&] { return model.formula(); }))
-      best_parameters = io::flat_parameters(model);
-    bool reinitialized = false;
-    if (detail::should_reinitialize(inalu_layers.size(), tracker, result, training)) {
-      // iNALU's remedy for a stuck run: draw the weights again and restart the optimiser.
-      for (auto* layer : inalu_layers)
-        layer->reinitialize(reinit_generator);
-      optimizer = make_optimizer(config.optimizer, model.parameters());
-      detail::set_learning_rate(*optimizer, learning_rate);
-      tracker.restart_stagnation();
-      ++result.reinitializations;
-      reinitialized = true;
-    }
-    tracker.report_evaluation(reinitialized);
-  };
-  // The run's whole state after `step`, and back.
-  auto capture = [&](int64_t step) {
-    io::Archive state = guard.new_state(step);
-    state.add("parameters", io::flat_parameters(model));
-    detail::store_optimizer(state, *optimizer);
-    detail::store_progress(state, result, tracker, last_loss, learning_rate, reinit_generator,
-                           best_parameters);
-    return state;
-  };
-  auto restore = [&](const io::Archive& state, bool rollback) {
-    const double lowered = learning_rate;
-    const int64_t step = detail::restore_progress(state, result, tracker, last_loss, learning_rate,
-                                                  reinit_generator, best_parameters, model,
-                                                  state.get("parameters").floats(), rollback);
-    if (rollback)
-      learning_rate = lowered;
-    detail::restore_optimizer(state, *optimizer);
-    detail::set_learning_rate(*optimizer, learning_rate);
-    return step;
-  };
-
-  model.train();
-  int64_t first_step = 1;
-  if (const io::Archive* state = guard.resume_state()) {
-    first_step = restore(*state, false) + 1;
-  } else {
-    run_evaluation(0);
-    if (guard.keeps_states())
-      guard.save(capture(0));
-  }
-  for (int64_t step = first_step; step <= training.iterations; ++step) {
-    try {
-      const Batch batch = stream.batch(step, training.batch_size);
-      const auto prediction = model.forward(batch.input);
-      const auto mse = torch::mse_loss(prediction, batch.target);
-      const auto loss = mse + model.scheduled_regularization_loss(step, result.schedules);
-      last_loss = mse.item<double>();
-      if (!std::isfinite(loss.item<double>()))
-        throw_diverged(model, step, loss);
-
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-      model.after_optimizer_step();
-      if (guard.inject(step)) {
-        torch::NoGradGuard no_grad;
-        model.parameters().front().view(-1)[0].fill_(NAN);
-      }
-      if (step % training.eval_interval == 0 || step == training.iterations)
-        run_evaluation(step);
-      else
-        tracker.report_step(step, last_loss);
-      // A parameter may have become non-finite in the very last step.
-      if (step == training.iterations)
-        detail::check_parameters_finite(model, step);
-    } catch (const NumericalError& error) {
-      step = restore(guard.rollback(error, result, learning_rate), true);
-      continue;
-    }
-    if (guard.keeps_states() && guard.due(step))
-      guard.save(capture(step));
-    if (guard.stop_requested())
-      guard.interrupt(step, capture(step));
-  }
-
-  result.best_formula = readout(result.best_formula, task);
-  result.final_formula = readout(model.formula(), task);
-  tracker.finish(training.iterations);
-  if (!control.save_model.empty())
-    save_model(control.save_model, config, model);
-  return result;
+  TorchEngine engine(model, task, config);
+  return detail::train_loop(engine, task, config, on_progress, progress_interval, control);
 }
 
 TrainResult run(const RunConfig& config, const ProgressCallback& on_progress) {
