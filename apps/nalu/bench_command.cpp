@@ -12,6 +12,7 @@
 #include "nalu/error.h"
 #include "nalu/io/files.h"
 #include "nalu/strings.h"
+#include "nalu/train/checkpoint.h"
 #include "nalu/train/record.h"
 
 namespace nalu::cli {
@@ -89,7 +90,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
       ->add_option("--on-nan", f.on_nan,
                    "stop (the run is recorded as diverged) or rollback (to the last good state "
                    "with half the learning rate)")
-      ->check(CLI::IsMember({"stop", "rollback"}))
+      ->check(CLI::IsMember(non_finite_policy_names()))
       ->capture_default_str();
   const char* history_help =
       "Keep every N-th evaluation of each run's history in the records (the first and the "
@@ -187,20 +188,15 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
                  static_cast<long long>(jobs));
   }
   if (!f.output.empty()) {
-    // About 300 bytes of JSON per evaluation kept in each run's history.
     double bytes = 0.0;
-    for (const auto& run : runs) {
-      const auto& training = run.config.training;
-      const auto evaluations = training.iterations / training.eval_interval;
-      bytes += 4096.0 + 512.0 * (static_cast<double>(evaluations / f.history_every) + 2.0);
-    }
+    for (const auto& run : runs)
+      bytes += record_bytes_estimate(run.config.training, f.history_every);
     check_free_space(f.output, bytes, "the records file");
   }
   BenchControl control;
   control.checkpoint_dir = f.checkpoint_dir;
   control.checkpoint_interval = f.checkpoint_every;
-  control.on_non_finite =
-      f.on_nan == "rollback" ? NonFinitePolicy::kRollback : NonFinitePolicy::kStop;
+  control.on_non_finite = parse_non_finite_policy(f.on_nan);
   control.history_every = f.history_every;
   control.stop = &install_stop_handlers();
   const size_t total = records.size() + runs.size();

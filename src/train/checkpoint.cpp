@@ -21,6 +21,16 @@
 
 namespace nalu {
 
+const std::vector<std::string>& non_finite_policy_names() {
+  static const std::vector<std::string> kNames = {"stop", "rollback"};
+  return kNames;
+}
+
+NonFinitePolicy parse_non_finite_policy(const std::string& name) {
+  const auto index = find_name(non_finite_policy_names(), name, "non-finite policy");
+  return index == 0 ? NonFinitePolicy::kStop : NonFinitePolicy::kRollback;
+}
+
 namespace {
 
 constexpr int kEvaluationFields = 7;

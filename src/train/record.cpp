@@ -1,6 +1,7 @@
 // JSON records and safe file writing.
 #include "nalu/train/record.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -345,6 +346,12 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
         {"wall_seconds", result.wall_seconds},
         {"iterations_per_second", result.iterations_per_second}}},
   };
+}
+
+double record_bytes_estimate(const TrainingConfig& training, int64_t history_every) {
+  const auto evaluations = training.iterations / std::max<int64_t>(training.eval_interval, 1);
+  return 4096.0 +
+         512.0 * (static_cast<double>(evaluations / std::max<int64_t>(history_every, 1)) + 2.0);
 }
 
 void thin_history(nlohmann::json& record, int64_t every) {

@@ -14,6 +14,7 @@
 #include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
 #include "nalu/train/record.h"
+#include "test_util.h"
 
 namespace {
 
@@ -111,6 +112,14 @@ void interrupt_and_resume(const nalu::RunConfig& config, const std::string& dir,
   if (tolerance == 0.0) {
     EXPECT_EQ(file_bytes(whole.save_model), file_bytes(control.save_model));
   }
+}
+
+TEST(NonFinitePolicy, NamesParseBothWaysAndUnknownOnesAreRefused) {
+  EXPECT_EQ(nalu::parse_non_finite_policy("stop"), nalu::NonFinitePolicy::kStop);
+  EXPECT_EQ(nalu::parse_non_finite_policy("rollback"), nalu::NonFinitePolicy::kRollback);
+  EXPECT_EQ(nalu::non_finite_policy_names(), (std::vector<std::string>{"stop", "rollback"}));
+  EXPECT_THROW_WITH(nalu::parse_non_finite_policy("retry"),
+                    "unknown non-finite policy 'retry' (known: stop, rollback)");
 }
 
 TEST_F(Checkpoints, FusedRunResumesBitForBit) {

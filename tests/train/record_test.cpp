@@ -59,6 +59,19 @@ TEST(Record, NonFiniteNumbersBecomeNull) {
   EXPECT_NO_THROW(json.dump());
 }
 
+TEST(Record, SizeEstimateFollowsTheEvaluationsKept) {
+  TrainingConfig training;
+  training.iterations = 5'000'000;
+  training.eval_interval = 1'000;
+  const double all = record_bytes_estimate(training);
+  const double thinned = record_bytes_estimate(training, 50);
+  // 5,001 evaluations of about 300 bytes each, estimated high; thinned, about 101.
+  EXPECT_GT(all, 5'001 * 300.0);
+  EXPECT_LT(all, 5'001 * 1'000.0);
+  EXPECT_GT(thinned, 101 * 300.0);
+  EXPECT_LT(thinned, all / 40);
+}
+
 TEST(WriteFileAtomically, WritesAndReplaces) {
   TempDir dir;
   const auto file = dir.path / "run.json";

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nalu/error.h"
 #include "nalu/train/config.h"
@@ -20,6 +21,11 @@ enum class NonFinitePolicy {
   kStop,      // throw NumericalError naming the step and the parameter
   kRollback,  // restore the last good state, scale the learning rate down and go on
 };
+
+/// "stop" and "rollback", in NonFinitePolicy's order.
+const std::vector<std::string>& non_finite_policy_names();
+/// The policy named `name`; throws nalu::Error listing the known names for another.
+NonFinitePolicy parse_non_finite_policy(const std::string& name);
 
 /// How a run checkpoints, resumes and stops. The default does none of it.
 ///

@@ -28,6 +28,10 @@ nlohmann::json formula_to_json(const Formula& formula);
 
 /// A record for a finished run; `status` is "ok".
 nlohmann::json make_record(const RunConfig& config, const TrainResult& result);
+/// About how many bytes a run's record takes (its history of evaluations: about 300 bytes of
+/// JSON each, estimated high) when it keeps every `history_every`-th evaluation; for the
+/// free-space checks before a run or a bench starts.
+double record_bytes_estimate(const TrainingConfig& training, int64_t history_every = 1);
 /// Keeps every `every`-th entry of `record`'s "history" (the first and the last always) and
 /// notes `every` in the record as "history_every"; 1 leaves the record as it is. Long runs'
 /// records are mostly history (a 5*10^6-step run evaluated every 1,000 steps writes about
