@@ -153,7 +153,8 @@ TEST(BenchRecords, ThinnedHistoriesKeepTheEndsAndTheTablesFigures) {
   EXPECT_EQ(again, thinned);
   EXPECT_THROW_WITH(thin_history(again, 0), "N >= 1");
   control.history_every = 0;
-  EXPECT_THROW_WITH(run_bench(runs, 1, [](const nlohmann::json&) {}, {}, control),
+  EXPECT_THROW_WITH(run_bench(
+                        runs, 1, [](const nlohmann::json&) {}, {}, control),
                     "history_every must be at least 1");
 }
 
