@@ -61,6 +61,12 @@ int run_units() {
   for (const auto& unit : nalu::unit_catalog()) {
     std::printf("%-9s %s\n          %s\n          (%s)\n", unit.name.c_str(), unit.title.c_str(),
                 unit.formula.c_str(), unit.source.c_str());
+    std::string details = "engines: " + nalu::unit_engines(unit);
+    if (!unit.settings.empty())
+      details += "; settings: --" + nalu::join(unit.settings, ", --");
+    if (!unit.partner.empty())
+      details += "; named alone, follows a " + unit.partner + " layer";
+    std::printf("          %s\n", details.c_str());
   }
   return 0;
 }

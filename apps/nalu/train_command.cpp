@@ -124,23 +124,26 @@ RunConfig build_config(const TrainFlags& f) {
 
 void add_train_command(CLI::App& app, TrainFlags& f) {
   auto* cmd = app.add_subcommand("train", "Train one model on an arithmetic task");
+  std::vector<std::string> partnered;
+  for (const auto& unit : nalu::unit_catalog()) {
+    if (!unit.partner.empty())
+      partnered.push_back(unit.name + " after " + unit.partner);
+  }
   cmd->footer(
       "Examples:\n"
       "  nalu train --op mul --unit nmu --iterations 200000 --seed 1 --output run.json\n"
       "  nalu train --op add --unit nau --input-size 10 --iterations 5000\n"
       "  nalu train --task seed-sum --iterations 20000\n"
       "  nalu train --op sub --unit mlp --activation relu6 --extrapolation=-6:-2,2:6\n"
-      "A multiplicative unit named alone (nmu, nac-mul, npu, real-npu) gets its additive\n"
-      "partner (nau or nac) as first layer; --unit nau,nmu names every layer.\n"
+      "A unit named alone that has an additive partner gets it as first layer (" +
+      nalu::join(partnered, ", ") +
+      ");\n--unit nau,nmu names every layer. `nalu units` lists each unit's settings.\n"
       "Ranges starting with a minus sign need '=': --interpolation=-2:-1.");
   cmd->add_option("--task", f.task, "Task: static, seed-sum, seed-mul")->capture_default_str();
   cmd->add_option("--op", f.op, "Operation: add, sub, mul, div, square, sqrt [add]");
-  std::vector<std::string> unit_names;
-  for (const auto& unit : nalu::unit_catalog())
-    unit_names.push_back(unit.name);
   cmd->add_option("--unit", f.units,
                   "Unit per layer, comma separated, or one for all layers [nalu]: " +
-                      nalu::join(unit_names, ", "));
+                      nalu::join(nalu::unit_names(), ", "));
   cmd->add_option("--input-size", f.input_size, "Size of the input vector x [100]");
   cmd->add_option("--hidden", f.hidden, "Hidden layer sizes, comma separated [2]");
   cmd->add_option("--layers", f.layers,

@@ -9,11 +9,17 @@
 #include "nalu/error.h"
 #include "nalu/io/module_archive.h"
 #include "nalu/limits.h"
+#include "nalu/units/registry.h"
 
 namespace nalu::fused {
 
 std::unique_ptr<Layer> make_layer(const std::string& name, int in, int out,
                                   const UnitSettings& settings, int max_batch, std::string* why) {
+  if (!find_unit(name).fused) {  // find_unit throws for unknown names
+    if (why != nullptr)
+      *why = "the fused engine has no '" + name + "' layer";
+    return nullptr;
+  }
   if (auto layer = make_additive_layer(name, in, out, settings, max_batch, why))
     return layer;
   if (auto layer = make_nac_layer(name, in, out, settings, max_batch, why))

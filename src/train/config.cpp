@@ -10,20 +10,6 @@
 
 namespace nalu {
 
-namespace {
-
-// The additive layer placed before a multiplicative unit named alone, as in Madsen & Johansen's
-// networks (NAU -> NMU, NAC -> NAC-mul).
-const char* additive_partner(const std::string& unit) {
-  if (unit == "nmu" || unit == "npu" || unit == "real-npu")
-    return "nau";
-  if (unit == "nac-mul")
-    return "nac";
-  return nullptr;
-}
-
-}  // namespace
-
 namespace detail {
 
 void check_optimizer(const OptimizerConfig& optimizer) {
@@ -80,7 +66,7 @@ std::vector<std::string> RunConfig::resolve_layers() const {
   if (unit == "mlp")
     return {unit};
   std::vector<std::string> layers(depth, unit);
-  if (const char* partner = additive_partner(unit); partner != nullptr) {
+  if (const auto& partner = find_unit(unit).partner; !partner.empty()) {
     for (size_t l = 0; l + 1 < depth; ++l)
       layers[l] = partner;
   }

@@ -8,13 +8,6 @@
 #include "nalu/error.h"
 #include "nalu/strings.h"
 #include "nalu/units/baselines.h"
-#include "nalu/units/inalu.h"
-#include "nalu/units/nac.h"
-#include "nalu/units/nac_mul.h"
-#include "nalu/units/nalu.h"
-#include "nalu/units/nau.h"
-#include "nalu/units/nmu.h"
-#include "nalu/units/npu.h"
 #include "nalu/units/registry.h"
 
 namespace nalu {
@@ -107,40 +100,7 @@ void StackImpl::pretty_print(std::ostream& stream) const {
 
 std::shared_ptr<ArithmeticUnit> make_unit(const std::string& name, int64_t in, int64_t out,
                                           const UnitSettings& settings) {
-  find_unit(name);  // throws for unknown names, listing the known ones
-  if (name == "nac")
-    return std::make_shared<NACImpl>(NACOptions(in, out).init(settings.init));
-  if (name == "nac-mul") {
-    return std::make_shared<NACMulImpl>(
-        NACOptions(in, out).init(settings.init).epsilon(settings.epsilon));
-  }
-  if (name == "nalu") {
-    return std::make_shared<NALUImpl>(NALUOptions(in, out)
-                                          .init(settings.init)
-                                          .epsilon(settings.epsilon)
-                                          .shared_weights(settings.nalu_shared_weights)
-                                          .gate_bias(settings.nalu_gate_bias));
-  }
-  if (name == "nau")
-    return std::make_shared<NAUImpl>(NAUOptions(in, out));
-  if (name == "nmu")
-    return std::make_shared<NMUImpl>(NMUOptions(in, out));
-  if (name == "inalu") {
-    return std::make_shared<INALUImpl>(INALUOptions(in, out).epsilon(settings.epsilon));
-  }
-  if (name == "npu")
-    return std::make_shared<NPUImpl>(NPUOptions(in, out).epsilon(settings.epsilon));
-  if (name == "real-npu") {
-    return std::make_shared<RealNPUImpl>(NPUOptions(in, out).epsilon(settings.epsilon));
-  }
-  if (name == "linear") {
-    return std::make_shared<LinearImpl>(
-        LinearOptions(in, out).bias(settings.linear_bias).init(settings.linear_init));
-  }
-  // "mlp" on its own: a single affine layer with the activation unused.
-  return std::make_shared<MLPImpl>(MLPOptions(in, out)
-                                       .activation(parse_activation(settings.mlp_activation))
-                                       .bias(settings.linear_bias));
+  return find_unit(name).make(in, out, settings);  // find_unit throws for unknown names
 }
 
 Stack make_stack(const std::vector<std::string>& units, const std::vector<int64_t>& sizes,
