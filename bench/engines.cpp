@@ -194,10 +194,18 @@ std::string show(const Cell& cell, bool cpu) {
   return cell.unavailable.empty() ? "-" : cell.unavailable;
 }
 
-std::string show_ratio(const Cell& slow, const Cell& fast, bool cpu) {
+// slow / fast, from their medians; none where either is missing.
+std::optional<double> cell_ratio(const Cell& slow, const Cell& fast, bool cpu = false) {
   const auto s = slow.median(cpu);
   const auto f = fast.median(cpu);
-  return s && f ? fmt_ratio(*s / *f) : "-";
+  if (s && f)
+    return *s / *f;
+  return std::nullopt;
+}
+
+std::string show_ratio(const Cell& slow, const Cell& fast, bool cpu) {
+  const auto ratio = cell_ratio(slow, fast, cpu);
+  return ratio ? fmt_ratio(*ratio) : "-";
 }
 
 // ---- measurements --------------------------------------------------------------------------
@@ -397,17 +405,10 @@ void print_parts(const std::vector<Case>& cases, const Flags& flags) {
   }
 }
 
-int run_bench(Flags flags) {
-  if (flags.quick) {
-    flags.fused_steps = 1'000;
-    flags.torch_steps = 50;
-    flags.python_steps = 50;
-    flags.repeats = 1;
-    flags.scaling_steps = 1'000;
-  }
+// The three cases of the report: (a) the field's task, (b) and (c) NALU on --nalu-op. Case (a)
+// is kept (unselected) when --cases leaves it out, since the scaling figures refer to it.
+std::vector<Case> make_cases(const Flags& flags) {
   const nalu::Operation nalu_op = nalu::parse_operation(flags.nalu_op);
-  torch::set_num_threads(1);
-
   const std::string sym = nalu::operation_symbol(nalu_op);
   std::vector<Case> cases(3);
   cases[0].id = "a";
@@ -424,19 +425,25 @@ int run_bench(Flags flags) {
   for (auto& c : cases)
     c.selected = std::find(flags.cases.begin(), flags.cases.end(), c.id) != flags.cases.end();
   std::erase_if(cases, [](const Case& c) { return !c.selected && c.id != "a"; });
+  return cases;
+}
 
-  std::string python;
-  if (flags.no_python) {
-    python.clear();
-  } else if (!flags.python.empty()) {
-    python = flags.python;
-    const auto [out, ok] =
-        capture(shell_quote(python) + " -c 'import torch' >/dev/null 2>&1 && echo yes");
-    if (!ok || trim(out) != "yes")
-      throw nalu::Error("--python " + python + " cannot import torch");
-  } else {
-    python = find_python();
-  }
+// The Python that runs the PyTorch side ("" for none), after checking one given by --python.
+std::string choose_python(const Flags& flags) {
+  if (flags.no_python)
+    return "";
+  if (flags.python.empty())
+    return find_python();
+  const auto [out, ok] =
+      capture(shell_quote(flags.python) + " -c 'import torch' >/dev/null 2>&1 && echo yes");
+  if (!ok || trim(out) != "yes")
+    throw nalu::Error("--python " + flags.python + " cannot import torch");
+  return flags.python;
+}
+
+// Marks the cells no engine can fill: the fused engine where it does not apply, PyTorch where
+// it is skipped or missing.
+void mark_unavailable(std::vector<Case>& cases, const Flags& flags, const std::string& python) {
   for (auto& c : cases) {
     c.config.validate();
     const std::string why = nalu::fused::unsupported_reason(c.config);
@@ -447,21 +454,11 @@ int run_bench(Flags flags) {
     else if (python.empty())
       c.pytorch.unavailable = "not installed";
   }
+}
 
-  const std::string commit = flags.commit.empty() ? git_commit() : flags.commit;
-  const unsigned cores = std::thread::hardware_concurrency();
-  std::printf("nalu_bench_engines: commit %s, %s, %u cores, fused kernels %s\n", commit.c_str(),
-              cpu_model().c_str(), cores, nalu::fused::instruction_set().c_str());
-  std::printf(
-      "steps per measurement: fused %lld, torch %lld, PyTorch %lld; median of %lld "
-      "(engines interleaved); one intra-op thread each%s\n",
-      static_cast<long long>(flags.fused_steps), static_cast<long long>(flags.torch_steps),
-      static_cast<long long>(flags.python_steps), static_cast<long long>(flags.repeats),
-      python.empty() ? "" : (", PyTorch via " + python).c_str());
-  const std::string load_before = load_average();
-  std::fflush(stdout);
-
-  // Warm-up: a short run of each engine on each case (page faults, lazy initialisation).
+// A warm-up run of each engine on each case, then --repeats rounds with the engines interleaved.
+void measure_engines(std::vector<Case>& cases, const Flags& flags, const std::string& python) {
+  // Warm-up: page faults, lazy initialisation.
   for (auto& c : cases) {
     if (!c.selected)
       continue;
@@ -470,7 +467,6 @@ int run_bench(Flags flags) {
       (void)time_engine(c.config, "fused", std::min<int64_t>(200, flags.fused_steps), 1, ignored);
     (void)time_engine(c.config, "torch", std::min<int64_t>(20, flags.torch_steps), 1, ignored);
   }
-
   for (int64_t rep = 0; rep < flags.repeats; ++rep) {
     const auto seed = static_cast<uint64_t>(rep + 1);
     for (auto& c : cases) {
@@ -488,56 +484,64 @@ int run_bench(Flags flags) {
                    c.pytorch.samples.empty() ? "-" : fmt_us(c.pytorch.samples.back()).c_str());
     }
   }
+}
 
-  // --parts: each part of the fused step on its own, fused-steps times, per repetition.
-  if (flags.parts) {
-    for (int64_t rep = 0; rep < flags.repeats; ++rep) {
-      for (auto& c : cases) {
-        if (!c.selected || !c.fused.unavailable.empty())
-          continue;
-        const auto parts = nalu_bench::time_parts(c.config, flags.fused_steps);
-        if (c.parts.empty()) {
-          c.parts = parts;
-          c.part_samples.resize(parts.size());
-        }
-        for (size_t k = 0; k < parts.size(); ++k)
-          c.part_samples[k].push_back(parts[k].cpu_us);
-      }
-      std::fprintf(stderr, "  parts: repetition %lld/%lld\n", static_cast<long long>(rep + 1),
-                   static_cast<long long>(flags.repeats));
-    }
+// --parts: each part of the fused step on its own, fused-steps times, per repetition; keeps
+// the median of each part.
+void measure_parts(std::vector<Case>& cases, const Flags& flags) {
+  for (int64_t rep = 0; rep < flags.repeats; ++rep) {
     for (auto& c : cases) {
-      for (size_t k = 0; k < c.parts.size(); ++k)
-        c.parts[k].cpu_us = median_of(c.part_samples[k]);
-    }
-  }
-
-  // Throughput scaling of the fused engine on (a): K seeds on 1 thread, then on 2.
-  Scaling scaling;
-  nalu::RunConfig scaling_config = cases[0].config;
-  scaling_config.engine = "fused";
-  scaling_config.training.iterations = flags.scaling_steps;
-  scaling_config.training.eval_interval = flags.scaling_steps;
-  if (!cases[0].selected) {
-    scaling.unavailable = "not run (case a not in --cases)";
-  } else if (!cases[0].fused.unavailable.empty()) {
-    scaling.unavailable = cases[0].fused.unavailable;
-  } else {
-    try {
-      for (int64_t rep = 0; rep < flags.repeats; ++rep) {
-        const auto [one, one_cores] = throughput(scaling_config, flags.scaling_seeds, 1);
-        const auto [two, two_cores] = throughput(scaling_config, flags.scaling_seeds, 2);
-        scaling.one.push_back(one);
-        scaling.one_cores.push_back(one_cores);
-        scaling.two.push_back(two);
-        scaling.two_cores.push_back(two_cores);
+      if (!c.selected || !c.fused.unavailable.empty())
+        continue;
+      const auto parts = nalu_bench::time_parts(c.config, flags.fused_steps);
+      if (c.parts.empty()) {
+        c.parts = parts;
+        c.part_samples.resize(parts.size());
       }
-    } catch (const nalu::NumericalError& e) {
-      scaling.unavailable = "diverged: " + first_line(e.what());
+      for (size_t k = 0; k < parts.size(); ++k)
+        c.part_samples[k].push_back(parts[k].cpu_us);
     }
+    std::fprintf(stderr, "  parts: repetition %lld/%lld\n", static_cast<long long>(rep + 1),
+                 static_cast<long long>(flags.repeats));
   }
+  for (auto& c : cases) {
+    for (size_t k = 0; k < c.parts.size(); ++k)
+      c.parts[k].cpu_us = median_of(c.part_samples[k]);
+  }
+}
 
-  // ---- report ----
+// Throughput scaling of the fused engine on (a): K seeds on 1 thread, then on 2.
+Scaling measure_scaling(const Case& a, const Flags& flags) {
+  Scaling scaling;
+  nalu::RunConfig config = a.config;
+  config.engine = "fused";
+  config.training.iterations = flags.scaling_steps;
+  config.training.eval_interval = flags.scaling_steps;
+  if (!a.selected) {
+    scaling.unavailable = "not run (case a not in --cases)";
+    return scaling;
+  }
+  if (!a.fused.unavailable.empty()) {
+    scaling.unavailable = a.fused.unavailable;
+    return scaling;
+  }
+  try {
+    for (int64_t rep = 0; rep < flags.repeats; ++rep) {
+      const auto [one, one_cores] = throughput(config, flags.scaling_seeds, 1);
+      const auto [two, two_cores] = throughput(config, flags.scaling_seeds, 2);
+      scaling.one.push_back(one);
+      scaling.one_cores.push_back(one_cores);
+      scaling.two.push_back(two);
+      scaling.two_cores.push_back(two_cores);
+    }
+  } catch (const nalu::NumericalError& e) {
+    scaling.unavailable = "diverged: " + first_line(e.what());
+  }
+  return scaling;
+}
+
+// The two tables of µs per step (wall clock, then CPU time) and the cells' notes.
+void print_step_tables(const std::vector<Case>& cases) {
   for (const bool cpu : {false, true}) {
     std::printf(cpu ? "\nCPU time of the training thread per step (µs; robust to other load on the "
                       "machine, same columns):\n"
@@ -560,141 +564,193 @@ int run_bench(Flags flags) {
         std::printf("note (%s): %s\n", c.id.c_str(), note.c_str());
     }
   }
+}
 
-  if (flags.parts)
-    print_parts(cases, flags);
+// The medians of the scaling measurement.
+struct ScalingSummary {
+  std::optional<double> one, two;  // steps per second on 1 and on 2 threads
+  double cpu_estimate = NAN;       // the 2-core ratio estimated from CPU time
+};
 
-  std::optional<double> one, two;
-  double cpu_scale_estimate = NAN;
-  if (scaling.unavailable.empty()) {
-    one = median_of(scaling.one);
-    two = median_of(scaling.two);
-    std::printf("\nfused throughput on (a), %lld seeds x %lld steps (median of %lld):\n",
-                static_cast<long long>(flags.scaling_seeds),
-                static_cast<long long>(flags.scaling_steps), static_cast<long long>(flags.repeats));
-    std::printf("  1 thread:  %.0f steps/s (process kept %.2f cores busy)\n", *one,
-                median_of(scaling.one_cores));
-    std::printf("  2 threads: %.0f steps/s (process kept %.2f cores busy)\n", *two,
-                median_of(scaling.two_cores));
-    std::printf("  2/1: %.2f×%s\n", *two / *one,
-                cores < 2 ? " (this machine has fewer than 2 cores)" : "");
-    // Steps per CPU-second: what each thread achieves while it runs. Where other processes keep
-    // the cores busy, 2 x (2-thread figure) / (1-thread figure) estimates the ratio two free
-    // cores would give (it drops below 2 for contention: shared caches, locks, allocation).
-    const double e1 = median_of(scaling.one) / median_of(scaling.one_cores);
-    const double e2 = median_of(scaling.two) / median_of(scaling.two_cores);
-    cpu_scale_estimate = 2.0 * e2 / e1;
-    std::printf(
-        "  steps per CPU-second: 1 thread %.0f, 2 threads %.0f; estimate for two free "
-        "cores: 2 × %.0f / %.0f = %.2f×\n",
-        e1, e2, e2, e1, cpu_scale_estimate);
-  } else {
+ScalingSummary print_scaling(const Scaling& scaling, const Flags& flags, unsigned cores) {
+  ScalingSummary summary;
+  if (!scaling.unavailable.empty()) {
     std::printf("\nfused throughput on (a): %s\n", scaling.unavailable.c_str());
+    return summary;
   }
+  summary.one = median_of(scaling.one);
+  summary.two = median_of(scaling.two);
+  std::printf("\nfused throughput on (a), %lld seeds x %lld steps (median of %lld):\n",
+              static_cast<long long>(flags.scaling_seeds),
+              static_cast<long long>(flags.scaling_steps), static_cast<long long>(flags.repeats));
+  std::printf("  1 thread:  %.0f steps/s (process kept %.2f cores busy)\n", *summary.one,
+              median_of(scaling.one_cores));
+  std::printf("  2 threads: %.0f steps/s (process kept %.2f cores busy)\n", *summary.two,
+              median_of(scaling.two_cores));
+  std::printf("  2/1: %.2f×%s\n", *summary.two / *summary.one,
+              cores < 2 ? " (this machine has fewer than 2 cores)" : "");
+  // Steps per CPU-second: what each thread achieves while it runs. Where other processes keep
+  // the cores busy, 2 x (2-thread figure) / (1-thread figure) estimates the ratio two free
+  // cores would give (it drops below 2 for contention: shared caches, locks, allocation).
+  const double e1 = median_of(scaling.one) / median_of(scaling.one_cores);
+  const double e2 = median_of(scaling.two) / median_of(scaling.two_cores);
+  summary.cpu_estimate = 2.0 * e2 / e1;
+  std::printf(
+      "  steps per CPU-second: 1 thread %.0f, 2 threads %.0f; estimate for two free "
+      "cores: 2 × %.0f / %.0f = %.2f×\n",
+      e1, e2, e2, e1, summary.cpu_estimate);
+  return summary;
+}
 
-  const auto ratio = [](const Cell& slow, const Cell& fast,
-                        bool cpu = false) -> std::optional<double> {
-    const auto s = slow.median(cpu);
-    const auto f = fast.median(cpu);
-    if (s && f)
-      return *s / *f;
-    return std::nullopt;
-  };
+// The goals, both by wall clock and by CPU time.
+void print_goals(const Case& a, const ScalingSummary& summary) {
   const auto goal = [](double value, double target) {  // NaN: not measured
     if (std::isnan(value))
       return std::string("not measured");
     return std::string(value >= target ? "met" : "NOT met") + " (" + fmt_ratio(value) + ")";
   };
-  const double scale_ratio = one && two ? *two / *one : NAN;
+  const double scale_ratio = summary.one && summary.two ? *summary.two / *summary.one : NAN;
   std::printf(
       "\ngoals (wall clock): (a) torch/fused >= 100×: %s; (a) PyTorch/fused >= 200×: %s; "
       "2-core/1-core throughput >= 1.8×: %s\n",
-      goal(ratio(cases[0].torch, cases[0].fused).value_or(NAN), 100).c_str(),
-      goal(ratio(cases[0].pytorch, cases[0].fused).value_or(NAN), 200).c_str(),
+      goal(cell_ratio(a.torch, a.fused).value_or(NAN), 100).c_str(),
+      goal(cell_ratio(a.pytorch, a.fused).value_or(NAN), 200).c_str(),
       goal(scale_ratio, 1.8).c_str());
   std::printf(
       "goals (CPU time):   (a) torch/fused >= 100×: %s; (a) PyTorch/fused >= 200×: %s; "
       "2-core estimate >= 1.8×: %s\n",
-      goal(ratio(cases[0].torch, cases[0].fused, true).value_or(NAN), 100).c_str(),
-      goal(ratio(cases[0].pytorch, cases[0].fused, true).value_or(NAN), 200).c_str(),
-      goal(cpu_scale_estimate, 1.8).c_str());
+      goal(cell_ratio(a.torch, a.fused, true).value_or(NAN), 100).c_str(),
+      goal(cell_ratio(a.pytorch, a.fused, true).value_or(NAN), 200).c_str(),
+      goal(summary.cpu_estimate, 1.8).c_str());
+}
+
+// What the machine and the run were, for the record.
+struct RunInfo {
+  std::string commit, python, load_before, load_after;
+  unsigned cores = 0;
+};
+
+// The --json report.
+nlohmann::json report_json(const std::vector<Case>& cases, const Scaling& scaling,
+                           const ScalingSummary& summary, const Flags& flags, const RunInfo& run) {
+  nlohmann::json j;
+  j["commit"] = run.commit;
+  j["cpu"] = cpu_model();
+  j["cores"] = run.cores;
+  j["load_average_start"] = run.load_before;
+  j["load_average_end"] = run.load_after;
+  j["instruction_set"] = nalu::fused::instruction_set();
+  j["torch_threads"] = 1;
+  j["repeats"] = flags.repeats;
+  j["quick"] = flags.quick;
+  j["python"] = run.python.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.python);
+  j["cases"] = nlohmann::json::array();
+  const auto as_json = [](std::optional<double> v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  for (const auto& c : cases) {
+    if (!c.selected)
+      continue;
+    nlohmann::json cj;
+    cj["id"] = c.id;
+    cj["title"] = c.title;
+    cj["op"] = nalu::operation_name(c.config.task_options.op);
+    cj["input_size"] = c.config.task_options.input_size;
+    cj["units"] = c.config.model.units;
+    cj["batch_size"] = c.config.training.batch_size;
+    cj["fused"] = cell_json(c.fused, flags.fused_steps);
+    cj["torch"] = cell_json(c.torch, flags.torch_steps);
+    cj["pytorch"] = cell_json(c.pytorch, flags.python_steps);
+    cj["torch_over_fused"] = as_json(cell_ratio(c.torch, c.fused));
+    cj["pytorch_over_fused"] = as_json(cell_ratio(c.pytorch, c.fused));
+    cj["cpu_torch_over_fused"] = as_json(cell_ratio(c.torch, c.fused, true));
+    cj["cpu_pytorch_over_fused"] = as_json(cell_ratio(c.pytorch, c.fused, true));
+    if (!c.parts.empty()) {
+      cj["parts"] = nlohmann::json::array();
+      for (size_t k = 0; k < c.parts.size(); ++k) {
+        cj["parts"].push_back({{"name", c.parts[k].name},
+                               {"within_previous", c.parts[k].within},
+                               {"detail", c.parts[k].detail},
+                               {"cpu_us_per_step", c.parts[k].cpu_us},
+                               {"samples_cpu_us_per_step", c.part_samples[k]}});
+      }
+    }
+    j["cases"].push_back(cj);
+  }
+  nlohmann::json sj;
+  sj["case"] = "a";
+  sj["seeds"] = flags.scaling_seeds;
+  sj["steps"] = flags.scaling_steps;
+  sj["one_thread_steps_per_second"] = scaling.one;
+  sj["two_threads_steps_per_second"] = scaling.two;
+  sj["one_thread_cores_busy"] = scaling.one_cores;
+  sj["two_threads_cores_busy"] = scaling.two_cores;
+  if (summary.one && summary.two) {
+    sj["one_thread_median"] = *summary.one;
+    sj["two_threads_median"] = *summary.two;
+    sj["ratio"] = *summary.two / *summary.one;
+    sj["cpu_time_estimate_ratio"] = summary.cpu_estimate;
+  }
+  if (!scaling.unavailable.empty())
+    sj["unavailable"] = scaling.unavailable;
+  j["scaling"] = sj;
+  return j;
+}
+
+int run_bench(Flags flags) {
+  if (flags.quick) {
+    flags.fused_steps = 1'000;
+    flags.torch_steps = 50;
+    flags.python_steps = 50;
+    flags.repeats = 1;
+    flags.scaling_steps = 1'000;
+  }
+  torch::set_num_threads(1);
+  std::vector<Case> cases = make_cases(flags);
+  RunInfo run;
+  run.python = choose_python(flags);
+  mark_unavailable(cases, flags, run.python);
+
+  run.commit = flags.commit.empty() ? git_commit() : flags.commit;
+  run.cores = std::thread::hardware_concurrency();
+  std::printf("nalu_bench_engines: commit %s, %s, %u cores, fused kernels %s\n", run.commit.c_str(),
+              cpu_model().c_str(), run.cores, nalu::fused::instruction_set().c_str());
+  std::printf(
+      "steps per measurement: fused %lld, torch %lld, PyTorch %lld; median of %lld "
+      "(engines interleaved); one intra-op thread each%s\n",
+      static_cast<long long>(flags.fused_steps), static_cast<long long>(flags.torch_steps),
+      static_cast<long long>(flags.python_steps), static_cast<long long>(flags.repeats),
+      run.python.empty() ? "" : (", PyTorch via " + run.python).c_str());
+  run.load_before = load_average();
+  std::fflush(stdout);
+
+  measure_engines(cases, flags, run.python);
+  if (flags.parts)
+    measure_parts(cases, flags);
+  const Scaling scaling = measure_scaling(cases[0], flags);
+
+  print_step_tables(cases);
+  if (flags.parts)
+    print_parts(cases, flags);
+  const ScalingSummary summary = print_scaling(scaling, flags, run.cores);
+  print_goals(cases[0], summary);
   std::printf(
       "machine: %s, %u cores; fused kernels: %s; torch intra-op threads: 1 "
       "(torch::set_num_threads(1), PyTorch torch.set_num_threads(1)); commit %s\n",
-      cpu_model().c_str(), cores, nalu::fused::instruction_set().c_str(), commit.c_str());
+      cpu_model().c_str(), run.cores, nalu::fused::instruction_set().c_str(), run.commit.c_str());
   std::printf(
       "setup: eval sets of %lld rows evaluated at step 0 and the last step only; "
       "Adam lr 1e-3; (b), (c) use op %s\n",
       static_cast<long long>(flags.eval_size), flags.nalu_op.c_str());
-  const std::string load_after = load_average();
+  run.load_after = load_average();
   std::printf(
       "load average (1 min): %s at start, %s at end (other processes share these cores; "
       "above the core count, wall-clock figures are inflated)\n",
-      load_before.c_str(), load_after.c_str());
+      run.load_before.c_str(), run.load_after.c_str());
 
   if (!flags.json.empty()) {
-    nlohmann::json j;
-    j["commit"] = commit;
-    j["cpu"] = cpu_model();
-    j["cores"] = cores;
-    j["load_average_start"] = load_before;
-    j["load_average_end"] = load_after;
-    j["instruction_set"] = nalu::fused::instruction_set();
-    j["torch_threads"] = 1;
-    j["repeats"] = flags.repeats;
-    j["quick"] = flags.quick;
-    j["python"] = python.empty() ? nlohmann::json(nullptr) : nlohmann::json(python);
-    j["cases"] = nlohmann::json::array();
-    for (const auto& c : cases) {
-      if (!c.selected)
-        continue;
-      nlohmann::json cj;
-      cj["id"] = c.id;
-      cj["title"] = c.title;
-      cj["op"] = nalu::operation_name(c.config.task_options.op);
-      cj["input_size"] = c.config.task_options.input_size;
-      cj["units"] = c.config.model.units;
-      cj["batch_size"] = c.config.training.batch_size;
-      cj["fused"] = cell_json(c.fused, flags.fused_steps);
-      cj["torch"] = cell_json(c.torch, flags.torch_steps);
-      cj["pytorch"] = cell_json(c.pytorch, flags.python_steps);
-      const auto as_json = [](std::optional<double> v) {
-        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-      };
-      cj["torch_over_fused"] = as_json(ratio(c.torch, c.fused));
-      cj["pytorch_over_fused"] = as_json(ratio(c.pytorch, c.fused));
-      cj["cpu_torch_over_fused"] = as_json(ratio(c.torch, c.fused, true));
-      cj["cpu_pytorch_over_fused"] = as_json(ratio(c.pytorch, c.fused, true));
-      if (!c.parts.empty()) {
-        cj["parts"] = nlohmann::json::array();
-        for (size_t k = 0; k < c.parts.size(); ++k) {
-          cj["parts"].push_back({{"name", c.parts[k].name},
-                                 {"within_previous", c.parts[k].within},
-                                 {"detail", c.parts[k].detail},
-                                 {"cpu_us_per_step", c.parts[k].cpu_us},
-                                 {"samples_cpu_us_per_step", c.part_samples[k]}});
-        }
-      }
-      j["cases"].push_back(cj);
-    }
-    nlohmann::json sj;
-    sj["case"] = "a";
-    sj["seeds"] = flags.scaling_seeds;
-    sj["steps"] = flags.scaling_steps;
-    sj["one_thread_steps_per_second"] = scaling.one;
-    sj["two_threads_steps_per_second"] = scaling.two;
-    sj["one_thread_cores_busy"] = scaling.one_cores;
-    sj["two_threads_cores_busy"] = scaling.two_cores;
-    if (one && two) {
-      sj["one_thread_median"] = *one;
-      sj["two_threads_median"] = *two;
-      sj["ratio"] = *two / *one;
-      sj["cpu_time_estimate_ratio"] = cpu_scale_estimate;
-    }
-    if (!scaling.unavailable.empty())
-      sj["unavailable"] = scaling.unavailable;
-    j["scaling"] = sj;
-    nalu::write_file_atomically(flags.json, j.dump(2) + "\n");
+    nalu::write_file_atomically(flags.json,
+                                report_json(cases, scaling, summary, flags, run).dump(2) + "\n");
     std::printf("json: %s\n", flags.json.c_str());
   }
   return 0;

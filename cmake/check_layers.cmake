@@ -28,7 +28,7 @@ set(run_paths "^include/nalu/train/(config|result)\\.h$")
 set(fused_paths "^src/fused/")
 set(metrics_paths "^include/nalu/metrics/" "^src/metrics/")
 set(train_paths "^include/nalu/train/" "^src/train/")
-set(sweep_paths "^include/nalu/bench/" "^src/bench/")
+set(sweep_paths "^include/nalu/sweep/" "^src/sweep/")
 set(experiments_paths "^include/nalu/experiments/" "^include/nalu/models/" "^src/experiments/")
 set(umbrella_paths "^include/nalu/nalu\\.h$")
 

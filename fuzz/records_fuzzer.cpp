@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string>
 
-#include "nalu/bench/records.h"
-#include "nalu/bench/table.h"
+#include "nalu/sweep/records.h"
+#include "nalu/sweep/table.h"
 #include "nalu/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

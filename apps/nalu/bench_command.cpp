@@ -6,9 +6,9 @@
 
 #include "interrupt.h"
 
-#include "nalu/bench/bench.h"
-#include "nalu/bench/records.h"
-#include "nalu/bench/table.h"
+#include "nalu/sweep/bench.h"
+#include "nalu/sweep/records.h"
+#include "nalu/sweep/table.h"
 #include "nalu/error.h"
 #include "nalu/io/files.h"
 #include "nalu/strings.h"

@@ -1,9 +1,9 @@
 // Everything nalu offers, in one include.
 #pragma once
 
-#include "nalu/bench/bench.h"
-#include "nalu/bench/records.h"
-#include "nalu/bench/table.h"
+#include "nalu/sweep/bench.h"
+#include "nalu/sweep/records.h"
+#include "nalu/sweep/table.h"
 #include "nalu/data/gridworld.h"
 #include "nalu/data/mnist.h"
 #include "nalu/data/mnist_sequences.h"

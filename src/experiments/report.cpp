@@ -141,17 +141,36 @@ std::string markdown_table(const std::vector<std::string>& header,
   return text;
 }
 
-std::string render_svg(const LinePlot& plot) {
+namespace {
+
+// Where a plot's data lands: the axis ranges (y on the axis scale: log10 for log plots), the
+// ticks and the pixel box of the plot area.
+struct PlotFrame {
+  bool log_y = false;
+  double x_low = 0, x_high = 0, y_low = 0, y_high = 0;
+  std::vector<double> x_ticks, y_ticks;  // y on the axis scale
+  double left = 78, top = 42, right = 0, bottom = 0;
+  static constexpr double kLegendWidth = 190;
+
+  // y on the axis scale; NaN when it cannot be drawn.
+  double scaled(double y) const {
+    if (!std::isfinite(y) || (log_y && y <= 0))
+      return std::numeric_limits<double>::quiet_NaN();
+    return log_y ? std::log10(y) : y;
+  }
+  double sx(double x) const { return left + (x - x_low) / (x_high - x_low) * (right - left); }
+  double sy(double t) const { return bottom - (t - y_low) / (y_high - y_low) * (bottom - top); }
+};
+
+// Checks the plot and finds its ranges, ticks and layout (title on top, axis labels left and
+// below, legend on the right).
+PlotFrame frame_plot(const LinePlot& plot) {
   check(plot.width >= 200 && plot.height >= 150,
         "plot: size must be at least 200 x 150 pixels, got " + std::to_string(plot.width) + " x " +
             std::to_string(plot.height));
   check(!plot.series.empty(), "plot: no series to draw");
-  // Where a y value lands on the axis scale; NaN when it cannot be drawn.
-  auto scaled = [&](double y) {
-    if (!std::isfinite(y) || (plot.log_y && y <= 0))
-      return std::numeric_limits<double>::quiet_NaN();
-    return plot.log_y ? std::log10(y) : y;
-  };
+  PlotFrame f;
+  f.log_y = plot.log_y;
   double x_low = std::numeric_limits<double>::infinity(), x_high = -x_low;
   double y_low = x_low, y_high = -x_low;
   for (const auto& series : plot.series) {
@@ -160,7 +179,7 @@ std::string render_svg(const LinePlot& plot) {
               " x values but " + std::to_string(series.y.size()) + " y values");
     for (size_t i = 0; i < series.x.size(); ++i) {
       check(std::isfinite(series.x[i]), "plot: series '" + series.label + "' has a non-finite x");
-      const double y = scaled(series.y[i]);
+      const double y = f.scaled(series.y[i]);
       if (std::isnan(y))
         continue;
       x_low = std::min(x_low, series.x[i]);
@@ -175,14 +194,13 @@ std::string render_svg(const LinePlot& plot) {
     x_low -= 1;
     x_high += 1;
   }
-  std::vector<double> y_ticks;  // on the axis scale
   if (plot.log_y) {
     y_low = std::floor(y_low);
     y_high = std::max(std::ceil(y_high), y_low + 1);
     const int decades = static_cast<int>(y_high - y_low);
     const int every = std::max(1, (decades + 7) / 8);
     for (double t = y_low; t <= y_high; t += every)
-      y_ticks.push_back(t);
+      f.y_ticks.push_back(t);
   } else {
     if (y_high == y_low) {
       y_low -= 1;
@@ -191,19 +209,21 @@ std::string render_svg(const LinePlot& plot) {
     const double pad = 0.05 * (y_high - y_low);
     y_low -= pad;
     y_high += pad;
-    y_ticks = nice_ticks(y_low, y_high, 6);
+    f.y_ticks = nice_ticks(y_low, y_high, 6);
   }
-  const std::vector<double> x_ticks = nice_ticks(x_low, x_high, 8);
+  f.x_ticks = nice_ticks(x_low, x_high, 8);
+  f.x_low = x_low;
+  f.x_high = x_high;
+  f.y_low = y_low;
+  f.y_high = y_high;
+  f.right = plot.width - PlotFrame::kLegendWidth - 16;
+  f.bottom = plot.height - 58;
+  check(f.right - f.left > 40 && f.bottom - f.top > 40, "plot: too small for its legend");
+  return f;
+}
 
-  // Layout: title on top, axis labels left and below, legend on the right.
-  const double legend_width = 190;
-  const double left = 78, top = 42;
-  const double right = plot.width - legend_width - 16, bottom = plot.height - 58;
-  check(right - left > 40 && bottom - top > 40, "plot: too small for its legend");
-  auto sx = [&](double x) { return left + (x - x_low) / (x_high - x_low) * (right - left); };
-  auto sy = [&](double t) { return bottom - (t - y_low) / (y_high - y_low) * (bottom - top); };
-
-  std::ostringstream svg;
+// The SVG header, the title and the clip path of the plot area.
+void draw_page(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f) {
   svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << std::to_string(plot.width)
       << "\" height=\"" << std::to_string(plot.height) << "\" viewBox=\"0 0 "
@@ -211,38 +231,40 @@ std::string render_svg(const LinePlot& plot) {
       << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg << "<rect x=\"0\" y=\"0\" width=\"" << std::to_string(plot.width) << "\" height=\""
       << std::to_string(plot.height) << "\" fill=\"white\"/>\n";
-  svg << "<text x=\"" << px((left + right) / 2)
+  svg << "<text x=\"" << px((f.left + f.right) / 2)
       << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << escape_xml(plot.title)
       << "</text>\n";
-  svg << "<clipPath id=\"plot-area\"><rect x=\"" << px(left) << "\" y=\"" << px(top)
-      << "\" width=\"" << px(right - left) << "\" height=\"" << px(bottom - top)
+  svg << "<clipPath id=\"plot-area\"><rect x=\"" << px(f.left) << "\" y=\"" << px(f.top)
+      << "\" width=\"" << px(f.right - f.left) << "\" height=\"" << px(f.bottom - f.top)
       << "\"/></clipPath>\n";
+}
 
-  // Bands under everything else.
+// Bands, grid, tick labels, the frame and the axis labels.
+void draw_axes(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f) {
+  const double left = f.left, right = f.right, top = f.top, bottom = f.bottom;
   for (const auto& band : plot.bands) {
-    const double low = std::clamp(sx(band.low), left, right);
-    const double high = std::clamp(sx(band.high), left, right);
+    const double low = std::clamp(f.sx(band.low), left, right);
+    const double high = std::clamp(f.sx(band.high), left, right);
     if (high > low) {
       svg << "<rect x=\"" << px(low) << "\" y=\"" << px(top) << "\" width=\"" << px(high - low)
           << "\" height=\"" << px(bottom - top) << "\" fill=\"#4a90d9\" fill-opacity=\"0.10\"/>\n";
     }
   }
-  // Grid and ticks.
   svg << "<g stroke=\"#dddddd\" stroke-width=\"1\">\n";
-  for (double t : x_ticks)
-    svg << "<line x1=\"" << px(sx(t)) << "\" y1=\"" << px(top) << "\" x2=\"" << px(sx(t))
+  for (double t : f.x_ticks)
+    svg << "<line x1=\"" << px(f.sx(t)) << "\" y1=\"" << px(top) << "\" x2=\"" << px(f.sx(t))
         << "\" y2=\"" << px(bottom) << "\"/>\n";
-  for (double t : y_ticks)
-    svg << "<line x1=\"" << px(left) << "\" y1=\"" << px(sy(t)) << "\" x2=\"" << px(right)
-        << "\" y2=\"" << px(sy(t)) << "\"/>\n";
+  for (double t : f.y_ticks)
+    svg << "<line x1=\"" << px(left) << "\" y1=\"" << px(f.sy(t)) << "\" x2=\"" << px(right)
+        << "\" y2=\"" << px(f.sy(t)) << "\"/>\n";
   svg << "</g>\n";
   svg << "<g font-size=\"11\" fill=\"#333333\">\n";
-  for (double t : x_ticks)
-    svg << "<text x=\"" << px(sx(t)) << "\" y=\"" << px(bottom + 16) << "\" text-anchor=\"middle\">"
-        << escape_xml(format_significant(t, 4)) << "</text>\n";
-  for (double t : y_ticks) {
+  for (double t : f.x_ticks)
+    svg << "<text x=\"" << px(f.sx(t)) << "\" y=\"" << px(bottom + 16)
+        << "\" text-anchor=\"middle\">" << escape_xml(format_significant(t, 4)) << "</text>\n";
+  for (double t : f.y_ticks) {
     const double value = plot.log_y ? std::pow(10.0, t) : t;
-    svg << "<text x=\"" << px(left - 6) << "\" y=\"" << px(sy(t) + 4) << "\" text-anchor=\"end\">"
+    svg << "<text x=\"" << px(left - 6) << "\" y=\"" << px(f.sy(t) + 4) << "\" text-anchor=\"end\">"
         << escape_xml(format_significant(value, plot.log_y ? 6 : 4)) << "</text>\n";
   }
   svg << "</g>\n";
@@ -253,24 +275,28 @@ std::string render_svg(const LinePlot& plot) {
   svg << "<text transform=\"translate(18 " << px((top + bottom) / 2)
       << ") rotate(-90)\" text-anchor=\"middle\">"
       << escape_xml(plot.y_label + (plot.log_y ? " (log scale)" : "")) << "</text>\n";
+}
 
-  // Lines: one polyline per run of drawable points.
-  auto style = [&](size_t s) {
-    std::string text = "stroke=\"";
-    text += palette()[s % palette().size()];
+// The stroke colour and dash pattern of series s.
+std::string series_style(size_t s) {
+  std::string text = "stroke=\"";
+  text += palette()[s % palette().size()];
+  text += "\"";
+  const auto& dash = dashes()[(s / palette().size()) % dashes().size()];
+  if (!dash.empty()) {
+    text += " stroke-dasharray=\"";
+    text += dash;
     text += "\"";
-    const auto& dash = dashes()[(s / palette().size()) % dashes().size()];
-    if (!dash.empty()) {
-      text += " stroke-dasharray=\"";
-      text += dash;
-      text += "\"";
-    }
-    return text;
-  };
+  }
+  return text;
+}
+
+// One polyline per run of drawable points of each series (a lone point is a dot).
+void draw_series(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f) {
   svg << "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"1.6\">\n";
   for (size_t s = 0; s < plot.series.size(); ++s) {
     const auto& series = plot.series[s];
-    svg << "<g " << style(s) << "><title>" << escape_xml(series.label) << "</title>\n";
+    svg << "<g " << series_style(s) << "><title>" << escape_xml(series.label) << "</title>\n";
     std::vector<std::string> points;
     auto flush = [&] {
       if (points.size() == 1) {
@@ -283,23 +309,25 @@ std::string render_svg(const LinePlot& plot) {
       points.clear();
     };
     for (size_t i = 0; i < series.x.size(); ++i) {
-      const double y = scaled(series.y[i]);
+      const double y = f.scaled(series.y[i]);
       if (std::isnan(y)) {
         flush();
         continue;
       }
-      points.push_back(px(sx(series.x[i])) + "," + px(sy(y)));
+      points.push_back(px(f.sx(series.x[i])) + "," + px(f.sy(y)));
     }
     flush();
     svg << "</g>\n";
   }
   svg << "</g>\n";
+}
 
-  // Legend: bands, then one entry per series.
-  const double legend_x = right + 16;
-  double legend_y = top + 6;
+// The legend: bands, then one entry per series.
+void draw_legend(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f) {
+  const double legend_x = f.right + 16;
+  double legend_y = f.top + 6;
   const double row = std::min(
-      18.0, (bottom - top) / static_cast<double>(plot.series.size() + plot.bands.size() + 1));
+      18.0, (f.bottom - f.top) / static_cast<double>(plot.series.size() + plot.bands.size() + 1));
   svg << "<g font-size=\"11\">\n";
   for (const auto& band : plot.bands) {
     svg << "<rect x=\"" << px(legend_x) << "\" y=\"" << px(legend_y - 5)
@@ -310,13 +338,25 @@ std::string render_svg(const LinePlot& plot) {
   }
   for (size_t s = 0; s < plot.series.size(); ++s) {
     svg << "<line x1=\"" << px(legend_x) << "\" y1=\"" << px(legend_y) << "\" x2=\""
-        << px(legend_x + 24) << "\" y2=\"" << px(legend_y) << "\" stroke-width=\"2\" " << style(s)
-        << "/>\n";
+        << px(legend_x + 24) << "\" y2=\"" << px(legend_y) << "\" stroke-width=\"2\" "
+        << series_style(s) << "/>\n";
     svg << "<text x=\"" << px(legend_x + 30) << "\" y=\"" << px(legend_y + 4) << "\">"
         << escape_xml(plot.series[s].label) << "</text>\n";
     legend_y += row;
   }
-  svg << "</g>\n</svg>\n";
+  svg << "</g>\n";
+}
+
+}  // namespace
+
+std::string render_svg(const LinePlot& plot) {
+  const PlotFrame frame = frame_plot(plot);
+  std::ostringstream svg;
+  draw_page(svg, plot, frame);
+  draw_axes(svg, plot, frame);  // bands under everything else
+  draw_series(svg, plot, frame);
+  draw_legend(svg, plot, frame);
+  svg << "</svg>\n";
   return svg.str();
 }
 

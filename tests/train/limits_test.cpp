@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "nalu/bench/bench.h"
+#include "nalu/sweep/bench.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/tasks/recurrent.h"
 #include "nalu/train/config.h"

@@ -1,5 +1,5 @@
 // Bench summaries and their markdown / CSV / JSON rendering.
-#include "nalu/bench/table.h"
+#include "nalu/sweep/table.h"
 
 #include <algorithm>
 #include <climits>

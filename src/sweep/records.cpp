@@ -1,5 +1,5 @@
 // JSON Lines record files.
-#include "nalu/bench/records.h"
+#include "nalu/sweep/records.h"
 
 #include <fcntl.h>
 #include <unistd.h>

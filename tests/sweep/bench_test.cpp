@@ -1,5 +1,5 @@
 // Bench grids, sharding, the parallel runner, record files and tables.
-#include "nalu/bench/bench.h"
+#include "nalu/sweep/bench.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "nalu/bench/records.h"
-#include "nalu/bench/table.h"
+#include "nalu/sweep/records.h"
+#include "nalu/sweep/table.h"
 #include "nalu/error.h"
 #include "nalu/train/record.h"
 #include "test_util.h"

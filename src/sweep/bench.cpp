@@ -1,5 +1,5 @@
 // Bench grids, presets, sharding and the parallel runner.
-#include "nalu/bench/bench.h"
+#include "nalu/sweep/bench.h"
 
 #include <torch/torch.h>
 
