@@ -6,12 +6,12 @@
 
 #include "interrupt.h"
 
-#include "nalu/sweep/bench.h"
-#include "nalu/sweep/records.h"
-#include "nalu/sweep/table.h"
 #include "nalu/error.h"
 #include "nalu/io/files.h"
 #include "nalu/strings.h"
+#include "nalu/sweep/bench.h"
+#include "nalu/sweep/records.h"
+#include "nalu/sweep/table.h"
 #include "nalu/train/checkpoint.h"
 #include "nalu/train/record.h"
 
@@ -119,31 +119,19 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
     return run_table(f);
 
   BenchGrid grid = bench_preset(f.preset);
-  if (f.operations) {
-    grid.operations.clear();
-    for (const auto& name : split(*f.operations, ','))
-      grid.operations.push_back(parse_operation(name));
-  }
-  if (f.units) {
-    grid.units.clear();
-    // Layers within a unit spec are written with '+' on the command line: nau+nmu.
-    for (auto spec : split(*f.units, ',')) {
-      for (auto& c : spec)
-        c = c == '+' ? ',' : c;
-      grid.units.push_back(spec);
-    }
-  }
-  if (f.seeds)
-    grid.seeds = *f.seeds;
-  if (f.iterations)
-    set_iterations(grid, *f.iterations);
-  if (f.eval_interval)
-    grid.base.training.eval_interval = *f.eval_interval;
-  if (f.input_size)
-    grid.base.task_options.input_size = *f.input_size;
+  BenchOverrides overrides;
+  if (f.operations)
+    overrides.operations = parse_operations(*f.operations);
+  if (f.units)
+    overrides.units = parse_unit_specs(*f.units);
+  overrides.seeds = f.seeds;
+  overrides.iterations = f.iterations;
+  overrides.eval_interval = f.eval_interval;
+  overrides.input_size = f.input_size;
   if (f.init)
-    grid.base.model.settings.init = parse_init(*f.init);
-  grid.base.engine = f.engine;
+    overrides.init = parse_init(*f.init);
+  overrides.engine = f.engine;
+  apply_overrides(grid, overrides);
   check(!f.resume || !f.output.empty(), "--resume needs --output (the file to resume)");
   check(f.checkpoint_dir.empty() || !f.output.empty(),
         "--checkpoint-dir needs --output (the records to resume from)");
@@ -161,23 +149,13 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
       throw Error("'" + f.output + "' already holds " + std::to_string(existing.size()) +
                   " records: pass --resume to continue that bench, or choose another file");
     }
-    const auto done = recorded_ids(existing);
-    std::vector<BenchRun> remaining;
-    for (auto& run : runs) {
-      if (done.count(run.id)) {
-        for (const auto& record : existing) {
-          if (record.contains("run_id") && record["run_id"] == run.id)
-            records.push_back(record);
-        }
-      } else {
-        remaining.push_back(std::move(run));
-      }
-    }
+    ResumePlan plan = plan_resume(std::move(runs), existing);
+    records = std::move(plan.recorded);
+    runs = std::move(plan.remaining);
     if (f.resume && !f.quiet) {
       std::fprintf(stderr, "resuming: %zu runs already recorded, %zu to go\n", records.size(),
-                   remaining.size());
+                   runs.size());
     }
-    runs = std::move(remaining);
   }
 
   const int64_t jobs =
@@ -187,12 +165,8 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
     std::fprintf(stderr, "bench %s: %zu runs on %lld jobs\n", grid.name.c_str(), runs.size(),
                  static_cast<long long>(jobs));
   }
-  if (!f.output.empty()) {
-    double bytes = 0.0;
-    for (const auto& run : runs)
-      bytes += record_bytes_estimate(run.config.training, f.history_every);
-    check_free_space(f.output, bytes, "the records file");
-  }
+  if (!f.output.empty())
+    check_free_space(f.output, records_bytes_estimate(runs, f.history_every), "the records file");
   BenchControl control;
   control.checkpoint_dir = f.checkpoint_dir;
   control.checkpoint_interval = f.checkpoint_every;

@@ -44,19 +44,8 @@ int run_eval_command(const EvalFlags& f) {
     config.task_options.evaluation_size = *f.eval_size;
   config.validate();
   const ArithmeticTask task = make_task(config);
-  const auto& training = config.training;
   // The engine that trained the model evaluates it, so the figures are the run's own.
-  const bool fused_engine = resolve_engine(config) == "fused";
-  auto evaluate_on = [&](const Batch& set) {
-    return fused_engine
-               ? fused::evaluate(config, *loaded.model, set, training.accuracy_atol,
-                                 training.accuracy_rtol)
-               : evaluate(*loaded.model, set, training.accuracy_atol, training.accuracy_rtol);
-  };
-  Evaluation e;
-  std::tie(e.interpolation_mse, e.interpolation_accuracy) = evaluate_on(task.interpolation_set());
-  std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = evaluate_on(task.extrapolation_set());
-  e.sparsity_error = loaded.model->sparsity_error();
+  const Evaluation e = evaluate_as_trained(config, *loaded.model, task);
   const Formula formula = readout(loaded.model->formula(), task);
 
   std::printf("model: %s (%s), task %s: x from %s, extrapolation %s\n", f.model.c_str(),

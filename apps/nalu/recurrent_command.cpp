@@ -63,9 +63,7 @@ CLI::App* add_recurrent_command(CLI::App& app, RecurrentFlags& f) {
 
 int run_recurrent_command(const RecurrentFlags& f) {
   RecurrentGrid grid;
-  grid.operations.clear();
-  for (const auto& name : split(f.operations, ','))
-    grid.operations.push_back(parse_operation(name));
+  grid.operations = parse_operations(f.operations);
   grid.cores = split(f.cores, ',');
   grid.seeds = f.seeds;
   grid.baseline_hidden_size = f.baseline_hidden;

@@ -13,6 +13,7 @@
 #include "nalu/limits.h"
 #include "nalu/metrics/success.h"
 #include "nalu/strings.h"
+#include "nalu/sweep/records.h"
 #include "nalu/train/fused.h"
 #include "nalu/train/record.h"
 #include "nalu/train/trainer.h"
@@ -125,6 +126,59 @@ void set_iterations(BenchGrid& grid, int64_t iterations) {
   }
   training.iterations = iterations;
   training.eval_interval = std::min(training.eval_interval, iterations);
+}
+
+void apply_overrides(BenchGrid& grid, const BenchOverrides& overrides) {
+  if (overrides.operations)
+    grid.operations = *overrides.operations;
+  if (overrides.units)
+    grid.units = *overrides.units;
+  if (overrides.seeds)
+    grid.seeds = *overrides.seeds;
+  if (overrides.iterations)
+    set_iterations(grid, *overrides.iterations);
+  // After the iterations, which clamp the interval to the run's length.
+  if (overrides.eval_interval)
+    grid.base.training.eval_interval = *overrides.eval_interval;
+  if (overrides.input_size)
+    grid.base.task_options.input_size = *overrides.input_size;
+  if (overrides.init)
+    grid.base.model.settings.init = *overrides.init;
+  if (overrides.engine)
+    grid.base.engine = *overrides.engine;
+}
+
+std::vector<std::string> parse_unit_specs(const std::string& text) {
+  std::vector<std::string> specs;
+  for (auto spec : split(text, ',')) {
+    for (auto& c : spec)
+      c = c == '+' ? ',' : c;
+    specs.push_back(spec);
+  }
+  return specs;
+}
+
+ResumePlan plan_resume(std::vector<BenchRun> runs, const std::vector<nlohmann::json>& existing) {
+  const auto done = recorded_ids(existing);
+  ResumePlan plan;
+  for (auto& run : runs) {
+    if (!done.contains(run.id)) {
+      plan.remaining.push_back(std::move(run));
+      continue;
+    }
+    for (const auto& record : existing) {
+      if (record.contains("run_id") && record["run_id"] == run.id)
+        plan.recorded.push_back(record);
+    }
+  }
+  return plan;
+}
+
+double records_bytes_estimate(const std::vector<BenchRun>& runs, int64_t history_every) {
+  double bytes = 0.0;
+  for (const auto& run : runs)
+    bytes += record_bytes_estimate(run.config.training, history_every);
+  return bytes;
 }
 
 std::vector<BenchRun> expand(const BenchGrid& grid) {

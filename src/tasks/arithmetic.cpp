@@ -30,6 +30,14 @@ Operation parse_operation(const std::string& name) {
   return static_cast<Operation>(find_name(operation_names(), name, "operation"));
 }
 
+std::vector<Operation> parse_operations(const std::string& names) {
+  std::vector<Operation> operations;
+  for (const auto& name : split(names, ','))
+    operations.push_back(parse_operation(name));
+  check(!operations.empty(), "no operation given");
+  return operations;
+}
+
 std::string operation_name(Operation op) {
   return operation_names().at(static_cast<size_t>(op));
 }

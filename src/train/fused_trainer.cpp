@@ -81,6 +81,22 @@ std::string resolve_engine(const RunConfig& config) {
   return why.empty() ? "fused" : "torch";
 }
 
+Evaluation evaluate_as_trained(const RunConfig& config, StackImpl& model,
+                               const ArithmeticTask& task) {
+  const bool fused_engine = resolve_engine(config) == "fused";
+  const double atol = config.training.accuracy_atol;
+  const double rtol = config.training.accuracy_rtol;
+  auto on = [&](const Batch& set) {
+    return fused_engine ? fused::evaluate(config, model, set, atol, rtol)
+                        : evaluate(model, set, atol, rtol);
+  };
+  Evaluation e;
+  std::tie(e.interpolation_mse, e.interpolation_accuracy) = on(task.interpolation_set());
+  std::tie(e.extrapolation_mse, e.extrapolation_accuracy) = on(task.extrapolation_set());
+  e.sparsity_error = model.sparsity_error();
+  return e;
+}
+
 namespace fused {
 
 std::string unsupported_reason(const RunConfig& config) {

@@ -276,6 +276,30 @@ TEST(FusedEngine, AutoPicksFusedWhereItAppliesAndExplainsWhereNot) {
   EXPECT_THROW_WITH(config.validate(), "unknown engine 'turbo'");
 }
 
+// `nalu eval` evaluates a model with the engine that trained it: the fused kernels where the
+// configuration resolves to the fused engine, LibTorch's where it resolves to torch.
+TEST(FusedEngine, EvaluateAsTrainedUsesTheRunsEngine) {
+  auto config = small_config("nau,nmu", Operation::kMul, "auto");
+  const ArithmeticTask task = make_task(config);
+  Stack model = make_model(config);
+  const double atol = config.training.accuracy_atol, rtol = config.training.accuracy_rtol;
+  const auto fused_interpolation =
+      fused::evaluate(config, *model, task.interpolation_set(), atol, rtol);
+  const auto torch_extrapolation = evaluate(*model, task.extrapolation_set(), atol, rtol);
+
+  const Evaluation as_fused = evaluate_as_trained(config, *model, task);
+  EXPECT_EQ(as_fused.interpolation_mse, fused_interpolation.first);
+  EXPECT_EQ(as_fused.interpolation_accuracy, fused_interpolation.second);
+  EXPECT_EQ(as_fused.sparsity_error, model->sparsity_error());
+  config.engine = "torch";
+  const Evaluation as_torch = evaluate_as_trained(config, *model, task);
+  EXPECT_EQ(as_torch.extrapolation_mse, torch_extrapolation.first);
+  EXPECT_EQ(as_torch.extrapolation_accuracy, torch_extrapolation.second);
+  // The two engines agree to rounding, not to the bit, so the choice is visible.
+  EXPECT_NEAR(as_fused.extrapolation_mse, as_torch.extrapolation_mse,
+              1e-5 * as_torch.extrapolation_mse);
+}
+
 // Both engines start from the same LibTorch initialisation and see the same batches: over 1,000
 // steps the evaluations agree closely (within rtol; after step `close_until`, within
 // later_rtol), and both read the same formula.

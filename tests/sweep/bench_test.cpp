@@ -8,9 +8,9 @@
 #include <set>
 #include <sstream>
 
+#include "nalu/error.h"
 #include "nalu/sweep/records.h"
 #include "nalu/sweep/table.h"
-#include "nalu/error.h"
 #include "nalu/train/record.h"
 #include "test_util.h"
 
@@ -86,6 +86,51 @@ TEST(BenchGrid, PresetsAndOverrides) {
   EXPECT_EQ(reference.front().id, "add/nau init=reference/1:2->2:6/seed=0/it=50000");
   grid.seeds = 0;
   EXPECT_THROW_WITH(expand(grid), "seeds must be positive");
+}
+
+TEST(BenchGrid, OverridesKeepWhatTheyDoNotSet) {
+  const BenchGrid preset = bench_preset("nau-table1");
+  BenchGrid unchanged = preset;
+  apply_overrides(unchanged, {});
+  EXPECT_EQ(expand(unchanged).size(), expand(preset).size());
+  EXPECT_EQ(expand(unchanged).back().id, expand(preset).back().id);
+
+  BenchGrid grid = preset;
+  BenchOverrides overrides;
+  overrides.operations = parse_operations("mul,sub");
+  overrides.units = parse_unit_specs("nau+nmu,mlp:relu6");
+  overrides.seeds = 2;
+  overrides.iterations = 50'000;
+  overrides.eval_interval = 250;  // applied after the iterations, which clamp it
+  overrides.init = Init::kReference;
+  overrides.engine = "torch";
+  apply_overrides(grid, overrides);
+  EXPECT_EQ(grid.operations, (std::vector<Operation>{Operation::kMul, Operation::kSub}));
+  EXPECT_EQ(grid.units, (std::vector<std::string>{"nau,nmu", "mlp:relu6"}));
+  EXPECT_EQ(grid.seeds, 2);
+  EXPECT_EQ(grid.base.training.iterations, 50'000);
+  EXPECT_EQ(grid.base.training.regularizer->start, 10'000);  // stretched with the run
+  EXPECT_EQ(grid.base.training.eval_interval, 250);
+  EXPECT_EQ(grid.base.model.settings.init, Init::kReference);
+  EXPECT_EQ(grid.base.engine, "torch");
+  EXPECT_THROW_WITH(parse_operations("mul,pow"), "unknown operation 'pow'");
+}
+
+TEST(BenchGrid, ResumePlanKeepsRunOrderAndIgnoresOtherRecords) {
+  const auto runs = expand(tiny_grid());
+  ASSERT_GE(runs.size(), 3u);
+  const std::vector<nlohmann::json> existing = {
+      {{"run_id", runs[2].id}, {"n", 2}},
+      {{"run_id", "add/other/1:2->2:6/seed=0/it=5"}},  // another grid's run
+      {{"run_id", runs[0].id}, {"n", 0}},
+  };
+  const ResumePlan plan = plan_resume(runs, existing);
+  ASSERT_EQ(plan.recorded.size(), 2u);
+  EXPECT_EQ(plan.recorded[0]["n"], 0);  // in run order, not file order
+  EXPECT_EQ(plan.recorded[1]["n"], 2);
+  ASSERT_EQ(plan.remaining.size(), runs.size() - 2);
+  EXPECT_EQ(plan.remaining.front().id, runs[1].id);
+  EXPECT_GT(records_bytes_estimate(plan.remaining, 1), records_bytes_estimate(plan.remaining, 50));
 }
 
 TEST(BenchShard, ShardsPartitionTheGrid) {

@@ -58,12 +58,54 @@ BenchGrid bench_preset(const std::string& name);
 /// (scaled_to_run), so a reduced run regularises at the same point of its course.
 void set_iterations(BenchGrid& grid, int64_t iterations);
 
+/// What a command line changes in a preset's grid; an unset field keeps the preset's value.
+struct BenchOverrides {
+  std::optional<std::vector<Operation>> operations;
+  std::optional<std::vector<std::string>> units;  // unit specs, as BenchGrid::units
+  std::optional<int64_t> seeds;
+  std::optional<int64_t> iterations;  // through set_iterations, so schedules stretch with it
+  std::optional<int64_t> eval_interval;
+  std::optional<int64_t> input_size;
+  std::optional<Init> init;
+  std::optional<std::string> engine;
+};
+
+/// Overlays `overrides` on `grid`.
+///
+/// Example:
+/// ```
+/// nalu::BenchGrid grid = nalu::bench_preset("nau-table1");
+/// nalu::BenchOverrides overrides;
+/// overrides.units = nalu::parse_unit_specs("nau+nmu,mlp:relu6");
+/// overrides.seeds = 3;
+/// nalu::apply_overrides(grid, overrides);
+/// ```
+void apply_overrides(BenchGrid& grid, const BenchOverrides& overrides);
+
+/// Unit specs as a command line writes them: comma separated, the layers of one model joined by
+/// '+' ("nau+nmu,mlp:relu6" -> {"nau,nmu", "mlp:relu6"}).
+std::vector<std::string> parse_unit_specs(const std::string& text);
+
 /// Every run of the grid, in a fixed order (operation, range, unit, seed).
 std::vector<BenchRun> expand(const BenchGrid& grid);
 /// The runs with index % count == index_of_shard: shard `index` of `count` (0-based).
 std::vector<BenchRun> shard(const std::vector<BenchRun>& runs, int64_t index, int64_t count);
 /// Parses "I/N" (0 <= I < N) into {I, N}; throws nalu::Error.
 std::pair<int64_t, int64_t> parse_shard(const std::string& text);
+
+/// A bench continued from the records of an earlier, interrupted invocation.
+struct ResumePlan {
+  std::vector<nlohmann::json> recorded;  // the records of runs already done, in run order
+  std::vector<BenchRun> remaining;       // the runs still to do, in run order
+};
+
+/// Splits `runs` into those `existing` already records (by run id) and those still to do.
+/// Records of runs outside `runs` (another shard's, another grid's) are left out of both.
+ResumePlan plan_resume(std::vector<BenchRun> runs, const std::vector<nlohmann::json>& existing);
+
+/// About how many bytes the records of `runs` take, each keeping every history_every-th
+/// evaluation (record_bytes_estimate summed over the runs).
+double records_bytes_estimate(const std::vector<BenchRun>& runs, int64_t history_every);
 
 /// Checkpoints and stop requests for a bench (see RunControl).
 ///

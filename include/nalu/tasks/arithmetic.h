@@ -18,6 +18,9 @@ enum class Operation { kAdd, kSub, kMul, kDiv, kSquare, kSqrt };
 /// "add", "sub", "mul", "div", "square", "sqrt".
 const std::vector<std::string>& operation_names();
 Operation parse_operation(const std::string& name);
+/// A comma-separated list of operation names ("add,sub,mul"); throws nalu::Error naming the
+/// known ones for an unknown name, and for an empty list.
+std::vector<Operation> parse_operations(const std::string& names);
 std::string operation_name(Operation op);
 /// "a + b", "a · b", ...
 std::string operation_symbol(Operation op);

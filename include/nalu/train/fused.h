@@ -23,6 +23,13 @@ const std::vector<std::string>& engine_names();
 /// "fused" but the fused engine cannot train this configuration, saying why.
 std::string resolve_engine(const RunConfig& config);
 
+/// A trained `model`'s figures on `task`'s interpolation and extrapolation sets, computed by
+/// the engine that trains `config` (resolve_engine), so that they match that run's own
+/// evaluations to the last digit, and its sparsity error. Step and training loss stay 0.
+/// `nalu eval` uses it.
+Evaluation evaluate_as_trained(const RunConfig& config, StackImpl& model,
+                               const ArithmeticTask& task);
+
 namespace fused {
 
 /// Empty when the fused engine can train `config`, else the reason it cannot.
