@@ -42,6 +42,7 @@
 #include "nalu/train/result.h"
 #include "nalu/train/trainer.h"
 #include "nalu/units/baselines.h"
+#include "nalu/units/division.h"
 #include "nalu/units/inalu.h"
 #include "nalu/units/nac.h"
 #include "nalu/units/nac_mul.h"

@@ -39,6 +39,8 @@ inline RegularizerSchedule scaled_to_run(RegularizerSchedule schedule, int64_t i
 /// Madsen & Johansen's settings (docs/design.md §2).
 inline constexpr RegularizerSchedule kNmuSchedule{10.0, 1'000'000, 2'000'000};
 inline constexpr RegularizerSchedule kNauSchedule{0.01, 5'000, 50'000};
+/// NRU and NMRU: Mistry, Hare & Farrahi's schedule for their 100,000-step division runs.
+inline constexpr RegularizerSchedule kDivisionSchedule{10.0, 50'000, 75'000};
 inline constexpr RegularizerSchedule kNoRegularizer{0.0, 0, 1};
 
 }  // namespace nalu

@@ -3,6 +3,7 @@
 
 #include "nalu/strings.h"
 #include "nalu/units/baselines.h"
+#include "nalu/units/division.h"
 #include "nalu/units/inalu.h"
 #include "nalu/units/nac.h"
 #include "nalu/units/nac_mul.h"
@@ -18,6 +19,8 @@ namespace {
 
 const char* const kTrask = "Trask et al., Neural Arithmetic Logic Units, NeurIPS 2018";
 const char* const kMadsen = "Madsen & Johansen, Neural Arithmetic Units, ICLR 2020";
+const char* const kMistry =
+    "Mistry, Hare & Farrahi, Learning Division with Neural Arithmetic Logic Modules, 2021";
 const char* const kHeim = "Heim, van Gerven & Kruijt, Neural Power Units, NeurIPS 2020";
 
 std::vector<UnitInfo> build_catalog() {
@@ -110,6 +113,30 @@ std::vector<UnitInfo> build_catalog() {
                    [](int64_t in, int64_t out, Settings s) -> std::shared_ptr<ArithmeticUnit> {
                      return std::make_shared<RealNPUImpl>(NPUOptions(in, out).epsilon(s.epsilon));
                    }});
+  units.push_back(
+      {"nru",
+       "Neural Reciprocal Unit",
+       "y_j = ∏_i (sign(x_i) |x_i|^W_ji |W_ji| + 1 − |W_ji|); W clamped to [−1, 1]; W = −1 "
+       "divides",
+       kMistry,
+       {},
+       "",
+       false,
+       [](int64_t in, int64_t out, Settings) -> std::shared_ptr<ArithmeticUnit> {
+         return std::make_shared<NRUImpl>(DivisionUnitOptions(in, out));
+       }});
+  units.push_back(
+      {"nmru",
+       "Neural Multiplicative Reciprocal Unit",
+       "x' = [x, 1/x]; y_j = ∏_k (|x'_k| W_jk + 1 − W_jk) ⊙ cos(π Σ_k W_jk [x'_k < 0]); W "
+       "clamped to [0, 1]",
+       kMistry,
+       {},
+       "",
+       false,
+       [](int64_t in, int64_t out, Settings) -> std::shared_ptr<ArithmeticUnit> {
+         return std::make_shared<NMRUImpl>(DivisionUnitOptions(in, out));
+       }});
   units.push_back({"linear",
                    "Linear baseline",
                    "y = W x + b (bias optional)",

@@ -16,6 +16,7 @@
 #include "formula_eval.h"
 #include "nalu/formula.h"
 #include "nalu/units/baselines.h"
+#include "nalu/units/division.h"
 #include "nalu/units/inalu.h"
 #include "nalu/units/nac.h"
 #include "nalu/units/nac_mul.h"
@@ -234,6 +235,25 @@ TEST(ReadoutTest, NpuAndRealNpuWithNegativeInputs) {
             "y0 = (|x0| + 0.25) · (|x1| + 0.25)⁻¹ · (|x2| + 0.25)³ · "
             "cos(π·([x0 < 0] + [x1 < 0] + [x2 < 0]))");
   expect_readout_matches(*real);
+}
+
+TEST(ReadoutTest, NruAndNmruDivide) {
+  // Evaluation mode, where the NRU's A(w) is |w| and the NMRU's reciprocal has no epsilon.
+  NRU nru(3, 2);
+  nru->eval();
+  auto w = nru->named_parameters()["weight"];
+  assign(w, matrix({{1, -1, 0}, {-1, -1, 1}}));
+  const Formula nru_formula = nru->formula();
+  EXPECT_EQ(nru_formula.ascii_lines(), (std::vector<std::string>{"y0 = x0/x1", "y1 = x2/(x0*x1)"}));
+  expect_readout_matches(*nru);
+
+  NMRU nmru(3, 2);
+  nmru->eval();
+  auto v = nmru->named_parameters()["weight"];
+  // Output 0: x0 · (1 / x1). Output 1: x2 and 1 / x2 both taken (x2 / x2 = 1), 1 / x0.
+  assign(v, matrix({{1, 0, 0, 0, 1, 0}, {0, 0, 1, 1, 0, 1}}));
+  EXPECT_EQ(nmru->formula().ascii_lines(), (std::vector<std::string>{"y0 = x0/x1", "y1 = 1/x0"}));
+  expect_readout_matches(*nmru);
 }
 
 TEST(ReadoutTest, LinearWithBias) {
