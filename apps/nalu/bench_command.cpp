@@ -47,13 +47,13 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
   auto* bench = app.add_subcommand("bench", "Train a grid of runs and report success rates");
   bench->require_subcommand(0, 1);
   bench->footer(
-      "Presets: demo (about a minute), nau-table1, nalu-table1, ranges.\n"
+      "Presets: demo (about a minute), nau-table1, nalu-table1, ranges, division.\n"
       "Examples:\n"
       "  nalu bench --preset demo\n"
       "  nalu bench --preset nau-table1 --seeds 10 --iterations 50000 --output t1.jsonl\n"
       "  nalu bench --preset nau-table1 --shard 3/8 --output shard3.jsonl   # one of 8 machines\n"
       "  nalu bench merge shard*.jsonl --output all.jsonl && nalu bench table all.jsonl");
-  bench->add_option("--preset", f.preset, "demo, nau-table1, nalu-table1 or ranges")
+  bench->add_option("--preset", f.preset, "demo, nau-table1, nalu-table1, ranges or division")
       ->capture_default_str();
   bench->add_option("--ops", f.operations,
                     "Operations to run, comma separated (default: the preset's)");

@@ -96,6 +96,8 @@ RunConfig build_config(const TrainFlags& f) {
     config.optimizer.learning_rate = *f.learning_rate;
   if (f.momentum)
     config.optimizer.momentum = *f.momentum;
+  if (f.clip_grad_norm)
+    config.optimizer.clip_grad_norm = *f.clip_grad_norm;
 
   auto& tr = config.training;
   if (f.iterations)
@@ -156,6 +158,9 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
   cmd->add_option("--optimizer", f.optimizer, "adam, rmsprop or sgd [adam]");
   cmd->add_option("--lr,--learning-rate", f.learning_rate, "Learning rate [1e-3]");
   cmd->add_option("--momentum", f.momentum, "Momentum for rmsprop and sgd [0]");
+  cmd->add_option("--clip-grad-norm", f.clip_grad_norm,
+                  "Scale the gradient down to this L2 norm before each step, as the NMRU's "
+                  "authors do with 1 [0: off]");
   cmd->add_option("--batch-size", f.batch_size, "Batch size [128]");
   cmd->add_option("--iterations", f.iterations, "Optimisation steps [100000]");
   cmd->add_option("--eval-interval", f.eval_interval, "Steps between evaluations [1000]");

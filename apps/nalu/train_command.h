@@ -16,6 +16,7 @@ struct TrainFlags {
   std::optional<std::string> hidden, linear_init;
   std::optional<int64_t> input_size, layers, batch_size, iterations, eval_interval, eval_size;
   std::optional<double> subset_ratio, overlap_ratio, learning_rate, momentum, epsilon;
+  std::optional<double> clip_grad_norm;
   std::optional<double> reg_scale;
   std::optional<int64_t> reg_start, reg_end;
   bool nalu_separate_weights = false, nalu_gate_bias = false, no_bias = false;

@@ -17,6 +17,9 @@ void check_optimizer(const OptimizerConfig& optimizer) {
   check_learning_rate(optimizer.learning_rate, "optimizer: learning rate");
   check(optimizer.momentum >= 0 && optimizer.momentum < 1,
         "optimizer: momentum must be in [0, 1), got " + format_number(optimizer.momentum));
+  check(optimizer.clip_grad_norm >= 0 && optimizer.clip_grad_norm <= kLargestSetting,
+        "optimizer: the gradient-norm clip must be 0 (off) or positive, got " +
+            format_number(optimizer.clip_grad_norm));
 }
 
 void check_unit_settings(const UnitSettings& settings) {

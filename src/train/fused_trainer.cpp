@@ -72,6 +72,24 @@ const std::vector<std::string>& engine_names() {
   return kNames;
 }
 
+namespace {
+
+// As torch::nn::utils::clip_grad_norm_: scales all gradients by max_norm / (norm + 1e-6) when
+// that is below 1, norm being the L2 norm of all of them together.
+void clip_gradient_norm(std::vector<float>& grads, double max_norm) {
+  double squares = 0.0;
+  for (const float g : grads)
+    squares += static_cast<double>(g) * g;
+  const double coefficient = max_norm / (std::sqrt(squares) + 1e-6);
+  if (coefficient >= 1.0)
+    return;
+  const auto scale = static_cast<float>(coefficient);
+  for (float& g : grads)
+    g *= scale;
+}
+
+}  // namespace
+
 std::string resolve_engine(const RunConfig& config) {
   if (config.engine == "torch")
     return "torch";
@@ -182,6 +200,8 @@ class FusedEngine final : public detail::Engine {
       net_.store(*model_);
       detail::throw_diverged(*model_, step, torch::full({}, loss));
     }
+    if (config_.optimizer.clip_grad_norm > 0)
+      clip_gradient_norm(net_.gradients(), config_.optimizer.clip_grad_norm);
     optimizer_.step(net_.parameters(), net_.gradients());
     net_.project();
     if (poison())

@@ -194,6 +194,9 @@ RunConfig config_from_json(const nlohmann::json& json) {
   config.optimizer.name = optimizer.text("name");
   config.optimizer.learning_rate = optimizer.real("learning_rate");
   config.optimizer.momentum = optimizer.real("momentum");
+  // Records before the field existed, and runs without clipping, do not write it.
+  if (optimizer.has("clip_grad_norm"))
+    config.optimizer.clip_grad_norm = optimizer.real("clip_grad_norm");
 
   const Fields training = root.object("training");
   auto& r = config.training;
@@ -252,6 +255,11 @@ nlohmann::json config_to_json(const RunConfig& config) {
       {"accuracy_rtol", config.training.accuracy_rtol},
       {"loss", "mse"},
   };
+  nlohmann::json optimizer = {{"name", config.optimizer.name},
+                              {"learning_rate", config.optimizer.learning_rate},
+                              {"momentum", config.optimizer.momentum}};
+  if (config.optimizer.clip_grad_norm > 0)
+    optimizer["clip_grad_norm"] = config.optimizer.clip_grad_norm;
   if (config.training.regularizer) {
     const auto& r = *config.training.regularizer;
     training["regularizer"] = {{"scale", r.scale}, {"start", r.start}, {"end", r.end}};
@@ -272,10 +280,7 @@ nlohmann::json config_to_json(const RunConfig& config) {
         {"bias", s.linear_bias},
         {"linear_init", s.linear_init == LinearInit::kReference ? "reference" : "torch"},
         {"mlp_activation", s.mlp_activation}}},
-      {"optimizer",
-       {{"name", config.optimizer.name},
-        {"learning_rate", config.optimizer.learning_rate},
-        {"momentum", config.optimizer.momentum}}},
+      {"optimizer", optimizer},
       {"training", training},
       {"seed", config.seed},
   };

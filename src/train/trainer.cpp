@@ -229,6 +229,8 @@ class TorchEngine final : public detail::Engine {
       throw_diverged(model_, step, loss);
     optimizer_->zero_grad();
     loss.backward();
+    if (config_.optimizer.clip_grad_norm > 0)
+      torch::nn::utils::clip_grad_norm_(model_.parameters(), config_.optimizer.clip_grad_norm);
     optimizer_->step();
     model_.after_optimizer_step();
     if (poison()) {

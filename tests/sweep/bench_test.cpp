@@ -72,6 +72,20 @@ TEST(BenchGrid, PresetsAndOverrides) {
   const auto nalu_table = expand(bench_preset("nalu-table1"));
   EXPECT_EQ(nalu_table.size(), 6u * 4u * 10u);
   EXPECT_EQ(nalu_table.front().config.model.settings.mlp_activation, "relu6");
+  // Mistry, Hare & Farrahi's division benchmark: 9 ranges x 3 units x 25 seeds, one layer, a
+  // fixed threshold of 1e-5, each unit with its authors' optimiser settings.
+  const auto division = expand(bench_preset("division"));
+  EXPECT_EQ(division.size(), 9u * 3u * 25u);
+  for (const auto& run : division) {
+    ASSERT_EQ(run.success_threshold, 1e-5);
+    EXPECT_EQ(run.config.sizes(), (std::vector<int64_t>{10, 1}));
+    EXPECT_EQ(run.config.task_options.op, Operation::kDiv);
+    if (run.unit == "nmru") {
+      EXPECT_EQ(run.config.optimizer.learning_rate, 1e-2);
+      EXPECT_EQ(run.config.optimizer.clip_grad_norm, 1.0);
+    }
+  }
+  EXPECT_FALSE(expand(bench_preset("ranges")).front().success_threshold.has_value());
   EXPECT_THROW_WITH(bench_preset("table9"), "unknown bench preset 'table9'");
 
   BenchGrid grid = bench_preset("nau-table1");

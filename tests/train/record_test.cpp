@@ -49,6 +49,15 @@ TEST(Record, HoldsConfigurationMetricsFormulaAndTiming) {
   EXPECT_EQ(nlohmann::json::parse(record.dump()), record);
 }
 
+TEST(Record, GradientClipIsWrittenOnlyWhenOn) {
+  RunConfig config;
+  EXPECT_FALSE(config_to_json(config)["optimizer"].contains("clip_grad_norm"));
+  EXPECT_EQ(config_from_json(config_to_json(config)).optimizer.clip_grad_norm, 0.0);
+  config.optimizer.clip_grad_norm = 1.0;
+  EXPECT_EQ(config_to_json(config)["optimizer"]["clip_grad_norm"], 1.0);
+  EXPECT_EQ(config_from_json(config_to_json(config)).optimizer.clip_grad_norm, 1.0);
+}
+
 TEST(Record, NonFiniteNumbersBecomeNull) {
   Evaluation e;
   e.extrapolation_mse = INFINITY;

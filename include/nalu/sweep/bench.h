@@ -37,6 +37,9 @@ struct BenchGrid {
   std::function<void(RunConfig&)> adjust;
   /// Which (operation, unit) cells to run; all when unset.
   std::function<bool(Operation, const std::string&)> include;
+  /// A fixed extrapolation-MSE threshold for success instead of the ε-perfect one
+  /// (epsilon_perfect_threshold): Mistry, Hare & Farrahi's division benchmark uses 10^-5.
+  std::optional<double> success_threshold;
 };
 
 /// One run of a bench: its configuration and a stable identifier, the key for --resume and
@@ -47,6 +50,7 @@ struct BenchRun {
   std::string range;  // RangePair::label()
   int64_t index = 0;  // position in the whole grid (kept by shard), orders tables
   RunConfig config;
+  std::optional<double> success_threshold;  // BenchGrid::success_threshold
 };
 
 /// Names of the presets: demo, nau-table1, nalu-table1, ranges.

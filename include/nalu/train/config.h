@@ -28,6 +28,9 @@ struct OptimizerConfig {
   std::string name = "adam";  // adam, rmsprop, sgd
   double learning_rate = 1e-3;
   double momentum = 0.0;  // rmsprop and sgd
+  /// When > 0, the gradient of all parameters together is scaled down to this L2 norm before
+  /// each step (torch::nn::utils::clip_grad_norm_), as the NMRU's authors train it. 0: off.
+  double clip_grad_norm = 0.0;
 };
 
 struct TrainingConfig {
