@@ -244,7 +244,8 @@ TEST(ReadoutTest, NruAndNmruDivide) {
   auto w = nru->named_parameters()["weight"];
   assign(w, matrix({{1, -1, 0}, {-1, -1, 1}}));
   const Formula nru_formula = nru->formula();
-  EXPECT_EQ(nru_formula.ascii_lines(), (std::vector<std::string>{"y0 = x0/x1", "y1 = x2/(x0*x1)"}));
+  EXPECT_EQ(nru_formula.ascii_lines(),
+            (std::vector<std::string>{"y0 = x0*x1**-1", "y1 = x0**-1*x1**-1*x2"}));
   expect_readout_matches(*nru);
 
   NMRU nmru(3, 2);
@@ -252,7 +253,8 @@ TEST(ReadoutTest, NruAndNmruDivide) {
   auto v = nmru->named_parameters()["weight"];
   // Output 0: x0 · (1 / x1). Output 1: x2 and 1 / x2 both taken (x2 / x2 = 1), 1 / x0.
   assign(v, matrix({{1, 0, 0, 0, 1, 0}, {0, 0, 1, 1, 0, 1}}));
-  EXPECT_EQ(nmru->formula().ascii_lines(), (std::vector<std::string>{"y0 = x0/x1", "y1 = 1/x0"}));
+  EXPECT_EQ(nmru->formula().ascii_lines(),
+            (std::vector<std::string>{"y0 = x0*x1**-1", "y1 = x0**-1"}));
   expect_readout_matches(*nmru);
 }
 
