@@ -303,11 +303,8 @@ TEST(FusedEngine, EvaluateAsTrainedUsesTheRunsEngine) {
 // Both engines start from the same LibTorch initialisation and see the same batches: over 1,000
 // steps the evaluations agree closely (within rtol; after step `close_until`, within
 // later_rtol), and both read the same formula.
-void expect_same_trajectory(const std::string& units, Operation op, double rtol,
-                            int64_t close_until = 1000, double later_rtol = 0.0) {
-  SCOPED_TRACE(units);
-  const auto torch_result = run(small_config(units, op, "torch"));
-  const auto fused_result = run(small_config(units, op, "fused"));
+void expect_histories_agree(const TrainResult& torch_result, const TrainResult& fused_result,
+                            double rtol, int64_t close_until = 1000, double later_rtol = 0.0) {
   EXPECT_EQ(torch_result.engine, "torch");
   EXPECT_EQ(fused_result.engine, "fused");
   ASSERT_EQ(torch_result.history.size(), fused_result.history.size());
@@ -320,6 +317,14 @@ void expect_same_trajectory(const std::string& units, Operation op, double rtol,
     EXPECT_NEAR(f.extrapolation_mse, t.extrapolation_mse, 1e-6 + tolerance * t.extrapolation_mse)
         << "step " << t.step;
   }
+}
+
+void expect_same_trajectory(const std::string& units, Operation op, double rtol,
+                            int64_t close_until = 1000, double later_rtol = 0.0) {
+  SCOPED_TRACE(units);
+  const auto torch_result = run(small_config(units, op, "torch"));
+  const auto fused_result = run(small_config(units, op, "fused"));
+  expect_histories_agree(torch_result, fused_result, rtol, close_until, later_rtol);
   EXPECT_EQ(fused_result.final_formula.lines(), torch_result.final_formula.lines());
 }
 
@@ -332,15 +337,8 @@ TEST(FusedEngine, ClipsTheGradientNormAsTheTorchEngineDoes) {
   torch_config.optimizer.clip_grad_norm = 0.5;
   auto fused_config = torch_config;
   fused_config.engine = "fused";
-  const auto torch_result = run(torch_config);
   const auto fused_result = run(fused_config);
-  ASSERT_EQ(torch_result.history.size(), fused_result.history.size());
-  for (size_t k = 0; k < torch_result.history.size(); ++k) {
-    const auto& t = torch_result.history[k];
-    const auto& f = fused_result.history[k];
-    EXPECT_NEAR(f.interpolation_mse, t.interpolation_mse, 1e-6 + 1e-3 * t.interpolation_mse)
-        << "step " << t.step;
-  }
+  expect_histories_agree(run(torch_config), fused_result, 1e-3);
   auto unclipped = fused_config;
   unclipped.optimizer.clip_grad_norm = 0.0;
   EXPECT_NE(run(unclipped).history[1].interpolation_mse, fused_result.history[1].interpolation_mse);
@@ -373,13 +371,7 @@ TEST(FusedEngine, ReinitializesINALULayersAsTheTorchEngineDoes) {
   const auto fused_result = run(config);
   EXPECT_GT(torch_result.reinitializations, 0);
   EXPECT_EQ(fused_result.reinitializations, torch_result.reinitializations);
-  ASSERT_EQ(torch_result.history.size(), fused_result.history.size());
-  for (size_t k = 0; k < torch_result.history.size(); ++k) {
-    const auto& t = torch_result.history[k];
-    const auto& f = fused_result.history[k];
-    EXPECT_NEAR(f.interpolation_mse, t.interpolation_mse, 1e-6 + 1e-3 * t.interpolation_mse)
-        << "step " << t.step;
-  }
+  expect_histories_agree(torch_result, fused_result, 1e-3);
 }
 
 TEST(FusedEngine, IsDeterministic) {
