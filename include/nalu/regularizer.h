@@ -39,8 +39,10 @@ inline RegularizerSchedule scaled_to_run(RegularizerSchedule schedule, int64_t i
 /// Madsen & Johansen's settings (docs/design.md §2).
 inline constexpr RegularizerSchedule kNmuSchedule{10.0, 1'000'000, 2'000'000};
 inline constexpr RegularizerSchedule kNauSchedule{0.01, 5'000, 50'000};
-/// NRU and NMRU: Mistry, Hare & Farrahi's schedule for their 100,000-step division runs.
-inline constexpr RegularizerSchedule kDivisionSchedule{10.0, 50'000, 75'000};
+/// NRU and NMRU: Mistry, Hare & Farrahi ramp lambda 10 over steps 50,000-75,000 of their
+/// 100,000-step division runs, that is over 50-75% of a run; written here, like every default,
+/// for kReferenceIterations steps, so that scaled_to_run gives 50,000-75,000 for 10^5 steps.
+inline constexpr RegularizerSchedule kDivisionSchedule{10.0, 2'500'000, 3'750'000};
 inline constexpr RegularizerSchedule kNoRegularizer{0.0, 0, 1};
 
 }  // namespace nalu

@@ -63,7 +63,11 @@ TEST(NruTest, StartsWithinItsRangeClampsAndRegularises) {
   assign(w, matrix({{0.5, -1.5}}));
   wide->after_optimizer_step();
   EXPECT_TRUE(close_to(wide->weight, matrix({{0.5, -1.0}}), 0.0));
-  EXPECT_EQ(wide->default_regularizer().start, kDivisionSchedule.start);
+  // The authors' ramp, 50,000-75,000, on their 10^5-step runs.
+  const auto schedule = scaled_to_run(wide->default_regularizer(), 100'000);
+  EXPECT_EQ(schedule.start, 50'000);
+  EXPECT_EQ(schedule.end, 75'000);
+  EXPECT_EQ(schedule.scale, 10.0);
 }
 
 TEST(NmruTest, DividesWithTheSignOfTheQuotient) {
