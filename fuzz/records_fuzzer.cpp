@@ -7,9 +7,9 @@
 #include <sstream>
 #include <string>
 
+#include "nalu/error.h"
 #include "nalu/sweep/records.h"
 #include "nalu/sweep/table.h"
-#include "nalu/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));

@@ -1,9 +1,6 @@
 // Everything nalu offers, in one include.
 #pragma once
 
-#include "nalu/sweep/bench.h"
-#include "nalu/sweep/records.h"
-#include "nalu/sweep/table.h"
 #include "nalu/data/gridworld.h"
 #include "nalu/data/mnist.h"
 #include "nalu/data/mnist_sequences.h"
@@ -30,6 +27,9 @@
 #include "nalu/random.h"
 #include "nalu/regularizer.h"
 #include "nalu/strings.h"
+#include "nalu/sweep/bench.h"
+#include "nalu/sweep/records.h"
+#include "nalu/sweep/table.h"
 #include "nalu/tasks/arithmetic.h"
 #include "nalu/tasks/batch_stream.h"
 #include "nalu/tasks/recurrent.h"

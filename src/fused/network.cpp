@@ -15,19 +15,17 @@ namespace nalu::fused {
 
 std::unique_ptr<Layer> make_layer(const std::string& name, int in, int out,
                                   const UnitSettings& settings, int max_batch, std::string* why) {
-  if (!find_unit(name).fused) {  // find_unit throws for unknown names
-    if (why != nullptr)
-      *why = "the fused engine has no '" + name + "' layer";
-    return nullptr;
+  // Only the units the registry flags for the fused engine (find_unit throws for unknown names).
+  if (find_unit(name).fused) {
+    if (auto layer = make_additive_layer(name, in, out, settings, max_batch, why))
+      return layer;
+    if (auto layer = make_nac_layer(name, in, out, settings, max_batch, why))
+      return layer;
+    if (auto layer = make_power_layer(name, in, out, settings, max_batch, why))
+      return layer;
+    if (auto layer = make_baseline_layer(name, in, out, {}, settings, max_batch, why))
+      return layer;
   }
-  if (auto layer = make_additive_layer(name, in, out, settings, max_batch, why))
-    return layer;
-  if (auto layer = make_nac_layer(name, in, out, settings, max_batch, why))
-    return layer;
-  if (auto layer = make_power_layer(name, in, out, settings, max_batch, why))
-    return layer;
-  if (auto layer = make_baseline_layer(name, in, out, {}, settings, max_batch, why))
-    return layer;
   if (why != nullptr && why->empty())
     *why = "the fused engine has no '" + name + "' layer";
   return nullptr;

@@ -143,25 +143,6 @@ const std::map<std::string, UnitCase>& cases() {
   return kCases;
 }
 
-TEST(UnitRegistry, EveryRowIsComplete) {
-  for (const auto& unit : unit_catalog()) {
-    SCOPED_TRACE(unit.name);
-    EXPECT_FALSE(unit.title.empty());
-    EXPECT_FALSE(unit.formula.empty());
-    EXPECT_FALSE(unit.source.empty());
-    ASSERT_NE(unit.make, nullptr);
-    auto module = unit.make(3, 2, {});
-    ASSERT_NE(module, nullptr);
-    EXPECT_EQ(module->unit_name(), unit.name);
-    EXPECT_EQ(module->in_features(), 3);
-    EXPECT_EQ(module->out_features(), 2);
-    if (!unit.partner.empty()) {
-      // A partner is a registered unit that stands alone.
-      EXPECT_TRUE(find_unit(unit.partner).partner.empty());
-    }
-  }
-}
-
 TEST(UnitRegistry, TheFusedEngineHasALayerForExactlyTheUnitsFlaggedForIt) {
   for (const auto& unit : unit_catalog()) {
     SCOPED_TRACE(unit.name);

@@ -296,6 +296,7 @@ TEST(FusedEngine, EvaluateAsTrainedUsesTheRunsEngine) {
   EXPECT_EQ(as_torch.extrapolation_mse, torch_extrapolation.first);
   EXPECT_EQ(as_torch.extrapolation_accuracy, torch_extrapolation.second);
   // The two engines agree to rounding, not to the bit, so the choice is visible.
+  EXPECT_NE(as_fused.extrapolation_mse, as_torch.extrapolation_mse);
   EXPECT_NEAR(as_fused.extrapolation_mse, as_torch.extrapolation_mse,
               1e-5 * as_torch.extrapolation_mse);
 }

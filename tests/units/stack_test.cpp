@@ -182,6 +182,11 @@ TEST(RegistryTest, MakeUnitBuildsEveryCatalogUnit) {
     EXPECT_FALSE(info.formula.empty());
     EXPECT_FALSE(info.source.empty());
     EXPECT_EQ(&find_unit(info.name), &info);
+    ASSERT_NE(info.make, nullptr);
+    if (!info.partner.empty()) {
+      // A partner is a registered unit that stands alone.
+      EXPECT_TRUE(find_unit(info.partner).partner.empty());
+    }
     auto unit = make_unit(info.name, 5, 3);
     EXPECT_EQ(unit->unit_name(), info.name);
     EXPECT_EQ(unit->in_features(), 5);
