@@ -79,6 +79,8 @@ RunConfig build_config(const TrainFlags& f) {
     m.settings.nalu_shared_weights = false;
   if (f.nalu_gate_bias)
     m.settings.nalu_gate_bias = true;
+  if (f.npu_improved)
+    m.settings.npu_improved = true;
   if (f.no_bias)
     m.settings.linear_bias = false;
   if (f.linear_init) {
@@ -175,6 +177,10 @@ void add_train_command(CLI::App& app, TrainFlags& f) {
   cmd->add_flag("--nalu-separate-weights", f.nalu_separate_weights,
                 "NALU: separate weights for the multiplicative path");
   cmd->add_flag("--nalu-gate-bias", f.nalu_gate_bias, "NALU: give the gate a bias");
+  cmd->add_flag("--npu-improved", f.npu_improved,
+                "real-npu: the improved Real NPU (Mistry, Hare & Farrahi: W_re starts within "
+                "+-0.5 and is clamped to [-1, 1], regulariser towards exponents +-1 and gates 0 "
+                "or 1)");
   cmd->add_flag("--no-bias", f.no_bias, "linear/mlp: no bias");
   cmd->add_option("--linear-init", f.linear_init,
                   "linear: torch (torch::nn::Linear's start) or reference (Xavier-uniform "

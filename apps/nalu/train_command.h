@@ -20,6 +20,7 @@ struct TrainFlags {
   std::optional<double> reg_scale;
   std::optional<int64_t> reg_start, reg_end;
   bool nalu_separate_weights = false, nalu_gate_bias = false, no_bias = false;
+  bool npu_improved = false;
   uint64_t seed = 0;
   std::string output;
   std::string progress = "auto";

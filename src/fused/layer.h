@@ -44,10 +44,23 @@ class Layer {
   /// The projection after each optimiser step (clamping), as after_optimizer_step().
   virtual void project(float* params) { (void)params; }
 
+  /// Training or evaluation mode, as the LibTorch module's train() and eval(): the units that
+  /// compute differently in evaluation (NRU, NMRU) read it; the others ignore it.
+  void set_training(bool training) { training_ = training; }
+  bool is_training() const { return training_; }
+
  protected:
   const kernels::Table& k_ = kernels::table();
   int in_, out_, max_batch_;
+  bool training_ = true;
 };
+
+/// The regularisers the units share, over the n weights w: each adds scale * dR/dw to grads
+/// and returns scale * R (layers_nau_nmu.cpp).
+///   nau_regularize: R = mean(min(|w|, 1 - |w|)), towards -1, 0 and 1 (NAU, NRU);
+///   nmu_regularize: R = mean(min(w, 1 - w)), towards 0 and 1 (NMU, NMRU).
+double nau_regularize(const float* w, int n, double scale, float* grads);
+double nmu_regularize(const float* w, int n, double scale, float* grads);
 
 /// The fused layer for LibTorch unit `name` (as make_unit builds it), or null when the fused
 /// engine has none for it with these settings; `why` then says why.
@@ -65,6 +78,9 @@ std::unique_ptr<Layer> make_nac_layer(const std::string& name, int in, int out,
 std::unique_ptr<Layer> make_power_layer(const std::string& name, int in, int out,
                                         const UnitSettings& settings, int max_batch,
                                         std::string* why);  // npu, real-npu
+std::unique_ptr<Layer> make_division_layer(const std::string& name, int in, int out,
+                                           const UnitSettings& settings, int max_batch,
+                                           std::string* why);  // nru, nmru
 std::unique_ptr<Layer> make_baseline_layer(const std::string& name, int in, int out,
                                            const std::vector<int64_t>& hidden,
                                            const UnitSettings& settings, int max_batch,

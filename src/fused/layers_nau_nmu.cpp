@@ -27,31 +27,7 @@ class NAU final : public Layer {
     }
   }
   double regularize(const float* w, double scale, float* grads) override {
-    const int n = in_ * out_;
-    const float step = static_cast<float>(scale / n);
-    // R's term for w[k], its gradient added to grads[k]. The signs are integers made from
-    // comparisons (set instructions), not branches: weights of either sign are equally likely,
-    // and branches on them were mispredicted about half the time.
-    const auto term = [&](int k) {
-      const float magnitude = std::fabs(w[k]);
-      const float other = 1.0f - magnitude;
-      const int sign = static_cast<int>(w[k] > 0.0f) - static_cast<int>(w[k] < 0.0f);
-      // d min(|w|, 1 - |w|) / dw: sign(w) below 0.5, -sign(w) above.
-      // At the tie |w| = 0.5, LibTorch splits the gradient between the two sides: 0.
-      const int side = static_cast<int>(magnitude < other) - static_cast<int>(magnitude > other);
-      grads[k] += step * static_cast<float>(sign * side);
-      return magnitude <= other ? magnitude : other;
-    };
-    // Four partial sums (k mod 4), so that the additions do not wait on one another.
-    double totals[4] = {0.0, 0.0, 0.0, 0.0};
-    int k = 0;
-    for (; k + 4 <= n; k += 4) {
-      for (int j = 0; j < 4; ++j)
-        totals[j] += term(k + j);
-    }
-    for (; k < n; ++k)
-      totals[k & 3] += term(k);
-    return scale * ((totals[0] + totals[1]) + (totals[2] + totals[3])) / n;
+    return nau_regularize(w, in_ * out_, scale, grads);
   }
   void project(float* w) override {
     for (int k = 0; k < in_ * out_; ++k)
@@ -118,22 +94,7 @@ class NMU final : public Layer {
     }
   }
   double regularize(const float* w, double scale, float* grads) override {
-    const int n = in_ * out_;
-    const float step = static_cast<float>(scale / n);
-    double total = 0.0;
-    for (int k = 0; k < n; ++k) {
-      // d min(w, 1 - w) / dw: 1 below 0.5, -1 above.
-      if (w[k] == 1.0f - w[k]) {
-        total += w[k];
-      } else if (w[k] < 1.0f - w[k]) {
-        total += w[k];
-        grads[k] += step;
-      } else {
-        total += 1.0f - w[k];
-        grads[k] -= step;
-      }
-    }
-    return scale * total / n;
+    return nmu_regularize(w, in_ * out_, scale, grads);
   }
   void project(float* w) override {
     for (int k = 0; k < in_ * out_; ++k)
@@ -169,6 +130,51 @@ class NMU final : public Layer {
 };
 
 }  // namespace
+
+double nau_regularize(const float* w, int n, double scale, float* grads) {
+  const float step = static_cast<float>(scale / n);
+  // R's term for w[k], its gradient added to grads[k]. The signs are integers made from
+  // comparisons (set instructions), not branches: weights of either sign are equally likely,
+  // and branches on them were mispredicted about half the time.
+  const auto term = [&](int k) {
+    const float magnitude = std::fabs(w[k]);
+    const float other = 1.0f - magnitude;
+    const int sign = static_cast<int>(w[k] > 0.0f) - static_cast<int>(w[k] < 0.0f);
+    // d min(|w|, 1 - |w|) / dw: sign(w) below 0.5, -sign(w) above.
+    // At the tie |w| = 0.5, LibTorch splits the gradient between the two sides: 0.
+    const int side = static_cast<int>(magnitude < other) - static_cast<int>(magnitude > other);
+    grads[k] += step * static_cast<float>(sign * side);
+    return magnitude <= other ? magnitude : other;
+  };
+  // Four partial sums (k mod 4), so that the additions do not wait on one another.
+  double totals[4] = {0.0, 0.0, 0.0, 0.0};
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    for (int j = 0; j < 4; ++j)
+      totals[j] += term(k + j);
+  }
+  for (; k < n; ++k)
+    totals[k & 3] += term(k);
+  return scale * ((totals[0] + totals[1]) + (totals[2] + totals[3])) / n;
+}
+
+double nmu_regularize(const float* w, int n, double scale, float* grads) {
+  const float step = static_cast<float>(scale / n);
+  double total = 0.0;
+  for (int k = 0; k < n; ++k) {
+    // d min(w, 1 - w) / dw: 1 below 0.5, -1 above.
+    if (w[k] == 1.0f - w[k]) {
+      total += w[k];
+    } else if (w[k] < 1.0f - w[k]) {
+      total += w[k];
+      grads[k] += step;
+    } else {
+      total += 1.0f - w[k];
+      grads[k] -= step;
+    }
+  }
+  return scale * total / n;
+}
 
 std::unique_ptr<Layer> make_additive_layer(const std::string& name, int in, int out,
                                            const UnitSettings&, int max_batch, std::string*) {

@@ -5,6 +5,8 @@
 //   RealNPU: y = exp(A) cos(P), A = log(r) W_re^T,            P = k W_re^T
 // log(r) and k are kept stacked as Z = [log r; k] [2B, I], so that one matmul with 2B rows
 // gives both log(r) W^T and k W^T, and one accumulation gives both halves of dW.
+// The improved RealNPU (Mistry, Hare & Farrahi) clamps W_re to [-1, 1] too and regularises with
+// mean|1 - |W_re|| + mean(min(|g|, |1 - g|)) instead of the L1 norm.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -22,9 +24,10 @@ inline float sign_of(float v) {
 
 class PowerUnit final : public Layer {
  public:
-  PowerUnit(int in, int out, int max_batch, double epsilon, bool real)
+  PowerUnit(int in, int out, int max_batch, double epsilon, bool real, bool improved)
       : Layer(in, out, max_batch),
         real_(real),
+        improved_(improved),
         epsilon_(static_cast<float>(epsilon)),
         r_(static_cast<size_t>(max_batch) * in),
         z_(2 * static_cast<size_t>(max_batch) * in),
@@ -143,6 +146,8 @@ class PowerUnit final : public Layer {
 
   // R = mean |p| over W_re, W_im and the gate, with d|p|/dp = sgn(p) (0 at 0).
   double regularize(const float* params, double scale, float* grads) override {
+    if (improved_)
+      return regularize_improved(params, scale, grads);
     const int64_t count = weight_count() * (real_ ? 1 : 2) + in_;
     const float step = static_cast<float>(scale / static_cast<double>(count));
     double total = 0.0;
@@ -153,17 +158,50 @@ class PowerUnit final : public Layer {
     return scale * total / static_cast<double>(count);
   }
 
-  // The gate is clamped to [0, 1].
+  // The gate is clamped to [0, 1] (and, improved, W_re to [-1, 1]).
   void project(float* params) override {
     float* gate = params + weight_count() * (real_ ? 1 : 2);
     for (int i = 0; i < in_; ++i)
       gate[i] = std::clamp(gate[i], 0.0f, 1.0f);
+    if (improved_) {
+      for (int64_t t = 0; t < weight_count(); ++t)
+        params[t] = std::clamp(params[t], -1.0f, 1.0f);
+    }
   }
 
  private:
   int64_t weight_count() const { return static_cast<int64_t>(out_) * in_; }
 
+  // R = mean|1 - |W|| + mean(min(|g|, |1 - g|)), with LibTorch's gradients: sgn(0) = 0, and
+  // at a tie of the minimum half to each side.
+  double regularize_improved(const float* params, double scale, float* grads) const {
+    const int64_t weights = weight_count();
+    const float weight_step = static_cast<float>(scale / static_cast<double>(weights));
+    double weight_total = 0.0;
+    for (int64_t t = 0; t < weights; ++t) {
+      const float gap = 1.0f - std::fabs(params[t]);
+      weight_total += std::fabs(gap);
+      grads[t] -= weight_step * sign_of(gap) * sign_of(params[t]);
+    }
+    const float* gate = params + weights;
+    float* g_gate = grads + weights;
+    const float gate_step = static_cast<float>(scale / static_cast<double>(in_));
+    double gate_total = 0.0;
+    for (int i = 0; i < in_; ++i) {
+      const float low = std::fabs(gate[i]);
+      const float high = std::fabs(1.0f - gate[i]);
+      const float d_low = sign_of(gate[i]);
+      const float d_high = -sign_of(1.0f - gate[i]);
+      gate_total += std::min(low, high);
+      const float slope = low < high ? d_low : (high < low ? d_high : 0.5f * (d_low + d_high));
+      g_gate[i] += gate_step * slope;
+    }
+    return scale *
+           (weight_total / static_cast<double>(weights) + gate_total / static_cast<double>(in_));
+  }
+
   bool real_;
+  bool improved_;
   float epsilon_;
   std::vector<float> r_;          // r [B, in]
   std::vector<float> z_;          // [log r; k] [2B, in]
@@ -183,9 +221,11 @@ class PowerUnit final : public Layer {
 std::unique_ptr<Layer> make_power_layer(const std::string& name, int in, int out,
                                         const UnitSettings& settings, int max_batch, std::string*) {
   if (name == "npu")
-    return std::make_unique<PowerUnit>(in, out, max_batch, settings.epsilon, false);
-  if (name == "real-npu")
-    return std::make_unique<PowerUnit>(in, out, max_batch, settings.epsilon, true);
+    return std::make_unique<PowerUnit>(in, out, max_batch, settings.epsilon, false, false);
+  if (name == "real-npu") {
+    return std::make_unique<PowerUnit>(in, out, max_batch, settings.epsilon, true,
+                                       settings.npu_improved);
+  }
   return nullptr;
 }
 

@@ -23,6 +23,8 @@ std::unique_ptr<Layer> make_layer(const std::string& name, int in, int out,
       return layer;
     if (auto layer = make_power_layer(name, in, out, settings, max_batch, why))
       return layer;
+    if (auto layer = make_division_layer(name, in, out, settings, max_batch, why))
+      return layer;
     if (auto layer = make_baseline_layer(name, in, out, {}, settings, max_batch, why))
       return layer;
   }
@@ -185,6 +187,11 @@ double Network::regularize(const std::vector<double>& lambdas) {
 void Network::project() {
   for (size_t l = 0; l < layers_.size(); ++l)
     layers_[l]->project(params_.data() + offsets_[l]);
+}
+
+void Network::set_training(bool training) {
+  for (auto& layer : layers_)
+    layer->set_training(training);
 }
 
 }  // namespace nalu::fused

@@ -61,6 +61,8 @@ class Network {
   double regularize(const std::vector<double>& lambdas);
   /// Clamps the parameters as each unit's after_optimizer_step() does.
   void project();
+  /// Training (the default) or evaluation mode for every layer, as Module::train() and eval().
+  void set_training(bool training);
 
  private:
   std::vector<std::unique_ptr<Layer>> layers_;

@@ -32,6 +32,20 @@ RangePair range_pair(const std::string& interpolation, const std::string& extrap
 // of a 5*10^6-step run.
 constexpr RegularizerSchedule kTable1Regularizer{10.0, 1'000'000, 2'000'000};
 
+// A unit spec's ":variant": "mlp:relu6" is an MLP with that activation, "real-npu:improved"
+// the improved Real NPU.
+void apply_variant(UnitSettings& settings, const std::string& units, const std::string& variant) {
+  if (units == "mlp") {
+    settings.mlp_activation = variant;
+  } else if (units == "real-npu" && variant == "improved") {
+    settings.npu_improved = true;
+  } else {
+    throw Error("unit spec '" + units + ":" + variant +
+                "': a variant after ':' is an activation for mlp (mlp:relu6) or 'improved' for "
+                "real-npu");
+  }
+}
+
 }  // namespace
 
 std::string RangePair::label() const {
@@ -74,9 +88,14 @@ BenchGrid bench_preset(const std::string& name) {
     grid.base.training.eval_interval = 1'000;
     grid.base.training.regularizer = kTable1Regularizer;
     grid.operations = {Operation::kAdd, Operation::kSub, Operation::kMul, Operation::kDiv};
-    grid.units = {"nau", "nmu", "nac", "nac-mul", "nalu", "linear"};
+    grid.units = {"nau", "nmu", "nac", "nac-mul", "nalu", "linear", "nmru", "nru"};
     grid.ranges = {standard};
     grid.seeds = 100;
+    // The units that divide (Mistry, Hare & Farrahi 2021, after NAU) fill the ÷ row, behind an
+    // NAU as the NMU is, with Table 1's training settings.
+    grid.include = [](Operation op, const std::string& unit) {
+      return op == Operation::kDiv || (unit != "nmru" && unit != "nru");
+    };
   } else if (name == "nalu-table1") {
     // Trask et al. 2018, Table 1 (static): ReLU6 MLP, MLP without activation, NAC, NALU on the
     // six operations; reported as normalised error.
@@ -111,7 +130,7 @@ BenchGrid bench_preset(const std::string& name) {
     grid.base.training.iterations = 100'000;
     grid.base.training.eval_interval = 1'000;
     grid.operations = {Operation::kDiv};
-    grid.units = {"nmru", "nru", "real-npu"};
+    grid.units = {"nmru", "nru", "real-npu", "real-npu:improved"};
     grid.ranges = {range_pair("-20:-10", "-40:-20"),
                    range_pair("-2:-1", "-6:-2"),
                    range_pair("-1.2:-1.1", "-6.1:-1.2"),
@@ -245,12 +264,10 @@ std::vector<BenchRun> expand(const BenchGrid& grid) {
           config.task_options.op = op;
           config.task_options.interpolation = range.interpolation;
           config.task_options.extrapolation = range.extrapolation;
-          // "mlp:relu6" is an MLP with that activation.
           const auto colon = unit_spec.find(':');
           std::string units = unit_spec.substr(0, colon);
-          if (colon != std::string::npos) {
-            config.model.settings.mlp_activation = unit_spec.substr(colon + 1);
-          }
+          if (colon != std::string::npos)
+            apply_variant(config.model.settings, units, unit_spec.substr(colon + 1));
           config.model.units = split(units, ',');
           if (config.model.units.size() > 1) {
             config.model.hidden.assign(

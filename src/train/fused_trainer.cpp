@@ -46,9 +46,11 @@ FlatSet flatten(const Batch& batch) {
   return set;
 }
 
-// MSE and the share of predictions within atol + rtol * |target|, as nalu::evaluate.
+// MSE and the share of predictions within atol + rtol * |target|, as nalu::evaluate: in
+// evaluation mode, then back in training mode.
 std::pair<double, double> evaluate_flat(fused::Network& net, const FlatSet& set, double atol,
                                         double rtol) {
+  net.set_training(false);
   double squared = 0.0;
   int64_t close = 0;
   for (int64_t first = 0; first < set.rows; first += net.max_batch()) {
@@ -61,6 +63,7 @@ std::pair<double, double> evaluate_flat(fused::Network& net, const FlatSet& set,
       close += std::fabs(error) <= atol + rtol * std::fabs(target) ? 1 : 0;
     }
   }
+  net.set_training(true);
   const auto n = static_cast<double>(set.rows);
   return {squared / n, static_cast<double>(close) / n};
 }

@@ -178,6 +178,8 @@ RunConfig config_from_json(const nlohmann::json& json) {
   s.epsilon = model.real("epsilon");
   s.nalu_shared_weights = model.flag("nalu_shared_weights");
   s.nalu_gate_bias = model.flag("nalu_gate_bias");
+  // Written only when set (records before the field existed have none).
+  s.npu_improved = model.has("npu_improved") && model.flag("npu_improved");
   s.linear_bias = model.flag("bias");
   // Records before the field existed started every Linear layer as torch::nn::Linear does.
   s.linear_init = LinearInit::kTorch;
@@ -266,23 +268,22 @@ nlohmann::json config_to_json(const RunConfig& config) {
   } else {
     training["regularizer"] = "per-unit defaults, scaled to the run length";
   }
+  nlohmann::json model = {
+      {"units", config.model.units},
+      {"layers", config.resolve_layers()},
+      {"sizes", config.sizes()},
+      {"init", init_name(s.init)},
+      {"epsilon", s.epsilon},
+      {"nalu_shared_weights", s.nalu_shared_weights},
+      {"nalu_gate_bias", s.nalu_gate_bias},
+      {"bias", s.linear_bias},
+      {"linear_init", s.linear_init == LinearInit::kReference ? "reference" : "torch"},
+      {"mlp_activation", s.mlp_activation}};
+  if (s.npu_improved)
+    model["npu_improved"] = true;
   return {
-      {"engine", config.engine},
-      {"task", task},
-      {"model",
-       {{"units", config.model.units},
-        {"layers", config.resolve_layers()},
-        {"sizes", config.sizes()},
-        {"init", init_name(s.init)},
-        {"epsilon", s.epsilon},
-        {"nalu_shared_weights", s.nalu_shared_weights},
-        {"nalu_gate_bias", s.nalu_gate_bias},
-        {"bias", s.linear_bias},
-        {"linear_init", s.linear_init == LinearInit::kReference ? "reference" : "torch"},
-        {"mlp_activation", s.mlp_activation}}},
-      {"optimizer", optimizer},
-      {"training", training},
-      {"seed", config.seed},
+      {"engine", config.engine}, {"task", task},         {"model", model},
+      {"optimizer", optimizer},  {"training", training}, {"seed", config.seed},
   };
 }
 

@@ -161,6 +161,13 @@ std::vector<RegularizerSchedule> layer_schedules(const StackImpl& model,
 
 std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol, double rtol) {
   torch::NoGradGuard no_grad;
+  // In evaluation mode (the NRU and NMRU compute their exact forms there), then back.
+  struct ModeGuard {
+    StackImpl& model;
+    bool training;
+    ~ModeGuard() { model.train(training); }
+  } guard{model, model.is_training()};
+  model.eval();
   const auto prediction = model.forward(batch.input);
   const double mse = torch::mse_loss(prediction, batch.target).item<double>();
   const auto close = (prediction - batch.target).abs() <= atol + rtol * batch.target.abs();

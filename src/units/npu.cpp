@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "nalu/limits.h"
@@ -33,6 +34,8 @@ NPUImpl::NPUImpl(const NPUOptions& options_, bool real_) : options(options_), re
   detail::check_sizes(options.in_features(), options.out_features(), real ? "real-npu" : "npu");
   TORCH_CHECK(options.epsilon() >= 0, unit_name(), ": epsilon must be >= 0, got ",
               options.epsilon());
+  TORCH_CHECK(real || !options.improved(),
+              "npu: the improved form is the Real NPU's (use real-npu)");
   reset();
 }
 
@@ -40,7 +43,14 @@ void NPUImpl::reset() {
   const auto out = options.out_features();
   const auto in = options.in_features();
   w_real = register_parameter("w_real", torch::empty({out, in}));
-  torch::nn::init::xavier_uniform_(w_real);
+  if (options.improved()) {
+    // The NAU's start: Xavier uniform's bound, at most 0.5.
+    const double r = std::min(0.5, std::sqrt(6.0 / static_cast<double>(in + out)));
+    torch::NoGradGuard no_grad;
+    w_real.uniform_(-r, r);
+  } else {
+    torch::nn::init::xavier_uniform_(w_real);
+  }
   if (!real) {
     w_imag = register_parameter("w_imag", torch::zeros({out, in}));
   } else {
@@ -51,7 +61,8 @@ void NPUImpl::reset() {
 
 void NPUImpl::pretty_print(std::ostream& stream) const {
   stream << (real ? "nalu::RealNPU" : "nalu::NPU") << "(in_features=" << options.in_features()
-         << ", out_features=" << options.out_features() << ", epsilon=" << options.epsilon() << ")";
+         << ", out_features=" << options.out_features() << ", epsilon=" << options.epsilon()
+         << (options.improved() ? ", improved" : "") << ")";
 }
 
 torch::Tensor NPUImpl::forward(const torch::Tensor& input) {
@@ -60,6 +71,12 @@ torch::Tensor NPUImpl::forward(const torch::Tensor& input) {
 }
 
 torch::Tensor NPUImpl::regularization_loss(double scale) const {
+  if (options.improved()) {
+    // Towards exponents -1 and 1 (0 is left to the gate) and gates 0 and 1.
+    const auto towards_one = (1 - w_real.abs()).abs().mean();
+    const auto gate_term = torch::min(gate.abs(), (1 - gate).abs()).mean();
+    return scale * (towards_one + gate_term);
+  }
   auto total = w_real.abs().sum() + gate.abs().sum();
   int64_t count = w_real.numel() + gate.numel();
   if (w_imag.defined()) {
@@ -128,6 +145,15 @@ Formula NPUImpl::formula() const {
 void NPUImpl::after_optimizer_step() {
   torch::NoGradGuard no_grad;
   gate.clamp_(0.0, 1.0);
+  if (options.improved())
+    w_real.clamp_(-1.0, 1.0);
+}
+
+RegularizerSchedule NPUImpl::default_regularizer() const {
+  // The improved Real NPU's ramp: weight 1 over steps 50,000-75,000 of its authors' 10^5-step
+  // runs, written for kReferenceIterations like every default. The plain NPUs have none by
+  // default (their authors' L1 weight grows from 10^-9 to 10^-7; pass --regularizer).
+  return options.improved() ? RegularizerSchedule{1.0, 2'500'000, 3'750'000} : kNoRegularizer;
 }
 
 std::shared_ptr<torch::nn::Module> RealNPUImpl::clone(

@@ -105,13 +105,15 @@ std::vector<UnitInfo> build_catalog() {
        }});
   units.push_back({"real-npu",
                    "Real Neural Power Unit",
-                   "y = exp(W log r) ⊙ cos(W k); r, k as in NPU",
+                   "y = exp(W log r) ⊙ cos(W k); r, k as in NPU (--npu-improved: Mistry, Hare & "
+                   "Farrahi's start, clamping and regulariser)",
                    kHeim,
-                   {"epsilon"},
+                   {"epsilon", "npu-improved"},
                    "nau",
                    true,
                    [](int64_t in, int64_t out, Settings s) -> std::shared_ptr<ArithmeticUnit> {
-                     return std::make_shared<RealNPUImpl>(NPUOptions(in, out).epsilon(s.epsilon));
+                     return std::make_shared<RealNPUImpl>(
+                         NPUOptions(in, out).epsilon(s.epsilon).improved(s.npu_improved));
                    }});
   units.push_back(
       {"nru",
@@ -120,8 +122,8 @@ std::vector<UnitInfo> build_catalog() {
        "divides",
        kMistry,
        {},
-       "",
-       false,
+       "nau",
+       true,
        [](int64_t in, int64_t out, Settings) -> std::shared_ptr<ArithmeticUnit> {
          return std::make_shared<NRUImpl>(DivisionUnitOptions(in, out));
        }});
@@ -132,8 +134,8 @@ std::vector<UnitInfo> build_catalog() {
        "clamped to [0, 1]",
        kMistry,
        {},
-       "",
-       false,
+       "nau",
+       true,
        [](int64_t in, int64_t out, Settings) -> std::shared_ptr<ArithmeticUnit> {
          return std::make_shared<NMRUImpl>(DivisionUnitOptions(in, out));
        }});

@@ -20,8 +20,26 @@
 //    {1e-4, 1e-3} on awkward inputs, the defaults on ordinary ones.
 //  - nmu: a product of (W x + 1 − W) factors; a 1e6 factor scales every gradient of the other
 //    factors by 1e6, so {1e-1, 1e-4} there, the defaults elsewhere.
+//  - nru, nmru: products too, of powers |x|^w (the fused NRU takes exp(w log|x|) where LibTorch
+//    takes pow) and of reciprocals: on tiny inputs a factor 1/x is ~10^6, on huge ones |x|^w
+//    reaches 10^3, so the NRU's awkward kinds use the log-space tolerance. The NRU has no epsilon:
+//    at x = 0 a negative weight gives 0 · ∞ = NaN in both engines (as in its authors' code), so the
+//    sweep leaves zeros out for it. The NMRU adds 2^-23 before taking 1/x in training, so a zero
+//    (or a tiny input) gives a factor near 10^6: such rows are taken up to 5 inputs, beyond which
+//    the product overflows float in both engines; in evaluation 1/0 is infinite.
+//    The NMRU's phase π Σ W [x' < 0] sums up to 66 weights to ~50 rad; rounded in float, in a
+//    different order in each engine, it differs by ~1e-5 rad, which the cosine turns into a
+//    large relative error of y where it is near 0. The sweep therefore starts the NMRU from
+//    weights in eighths (its start range [0.25, 0.75] rounded), whose sums are exact in float
+//    in any order, so that both engines take the cosine of the same phase. Its input gradient is
+//    x_i's own term minus the reciprocal's times 1/x_i², which cancel to a small part of
+//    either when x_i is near 0, and a 1e6 factor multiplies the other factors' gradients:
+//    {1e-1, 1e-3} on every kind of input.
+//  Each division unit is swept in training mode (what the sweep's LibTorch module is in) and
+//  in evaluation mode, where both compute the exact forms (A(w) = |w|, 1/x).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -90,6 +108,11 @@ struct UnitCase {
   std::vector<UnitSettings> variants;  // the settings swept, defaults first
   LayerTolerance ordinary;             // ordinary and negative inputs
   LayerTolerance awkward;              // zeros, tiny and huge inputs
+  // Whether the unit is undefined (NaN or overflowing in both engines) on these inputs, in
+  // training mode (true) or evaluation mode.
+  std::function<bool(Inputs, const Shape&, bool)> undefined = {};
+  bool evaluation_mode = false;  // also sweep eval() against the fused evaluation mode
+  std::function<void(torch::nn::Module&)> prepare = {};  // edits the start weights
 };
 
 UnitSettings with(const std::function<void(UnitSettings&)>& edit) {
@@ -101,6 +124,7 @@ UnitSettings with(const std::function<void(UnitSettings&)>& edit) {
 constexpr LayerTolerance kDefault{1e-5, 1e-4};
 constexpr LayerTolerance kHugeSums{1e-1, 1e-4};
 constexpr LayerTolerance kLogSpaceAwkward{1e-4, 1e-3};
+constexpr LayerTolerance kHugeProducts{1e-1, 1e-3};
 
 const std::map<std::string, UnitCase>& cases() {
   static const std::map<std::string, UnitCase> kCases = {
@@ -131,7 +155,30 @@ const std::map<std::string, UnitCase>& cases() {
       {"nmu", {{{}}, kDefault, kHugeSums}},
       {"inalu", {{{}, with([](auto& s) { s.epsilon = 1e-4; })}, kDefault, kLogSpaceAwkward}},
       {"npu", {{{}, with([](auto& s) { s.epsilon = 1e-3; })}, kDefault, kLogSpaceAwkward}},
-      {"real-npu", {{{}}, kDefault, kLogSpaceAwkward}},
+      {"real-npu",
+       {{{}, with([](auto& s) { s.npu_improved = true; })}, kDefault, kLogSpaceAwkward}},
+      {"nru",
+       {{{}},
+        kDefault,
+        kLogSpaceAwkward,
+        [](Inputs kind, const Shape&, bool) { return kind == Inputs::kZeros; },
+        true}},
+      {"nmru",
+       {{{}},
+        kHugeProducts,
+        kHugeProducts,
+        [](Inputs kind, const Shape& shape, bool training) {
+          if (kind == Inputs::kZeros && !training)
+            return true;  // 1 / 0
+          return (kind == Inputs::kZeros || kind == Inputs::kTiny) && shape.in > 5;
+        },
+        true,
+        [](torch::nn::Module& module) {
+          // Weights in eighths, so that the phase sum is exact in any order (see above).
+          torch::NoGradGuard no_grad;
+          for (auto& p : module.parameters())
+            p.mul_(8).round_().div_(8);
+        }}},
       {"linear",
        {{{}, with([](auto& s) { s.linear_bias = false; }), with([](auto& s) {
            s.linear_init = LinearInit::kReference;
@@ -175,18 +222,25 @@ TEST_P(Conformance, FusedMatchesTorchOnEveryShapeInputAndVariant) {
   ASSERT_NE(found, cases().end());
   const UnitCase& unit_case = found->second;
   uint64_t seed = 100;
-  for (size_t v = 0; v < unit_case.variants.size(); ++v) {
-    for (const auto& shape : kShapes) {
-      for (const auto kind : kInputs) {
-        SCOPED_TRACE(name + " variant " + std::to_string(v) + ", " + std::to_string(shape.in) +
-                     " -> " + std::to_string(shape.out) + ", batch " + std::to_string(shape.batch) +
-                     ", " + inputs_name(kind) + " inputs");
-        const bool ordinary = kind == Inputs::kOrdinary || kind == Inputs::kNegatives;
-        expect_layer_matches(name, shape.out, make_inputs(kind, shape, ++seed),
-                             unit_case.variants[v],
-                             ordinary ? unit_case.ordinary : unit_case.awkward);
-        if (::testing::Test::HasFailure())
-          return;  // one failing case says enough; the rest would repeat it
+  for (const bool training : {true, false}) {
+    if (!training && !unit_case.evaluation_mode)
+      continue;
+    for (size_t v = 0; v < unit_case.variants.size(); ++v) {
+      for (const auto& shape : kShapes) {
+        for (const auto kind : kInputs) {
+          if (unit_case.undefined && unit_case.undefined(kind, shape, training))
+            continue;
+          SCOPED_TRACE(name + (training ? "" : " (evaluation mode)") + " variant " +
+                       std::to_string(v) + ", " + std::to_string(shape.in) + " -> " +
+                       std::to_string(shape.out) + ", batch " + std::to_string(shape.batch) + ", " +
+                       inputs_name(kind) + " inputs");
+          const bool ordinary = kind == Inputs::kOrdinary || kind == Inputs::kNegatives;
+          expect_layer_matches(
+              name, shape.out, make_inputs(kind, shape, ++seed), unit_case.variants[v],
+              ordinary ? unit_case.ordinary : unit_case.awkward, 1.0, unit_case.prepare, training);
+          if (::testing::Test::HasFailure())
+            return;  // one failing case says enough; the rest would repeat it
+        }
       }
     }
   }

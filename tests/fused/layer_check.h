@@ -96,11 +96,13 @@ inline void expect_forward_backward_match(
 
 /// Compares fused layer `name` with its LibTorch unit on input x [B, in]. `regularizer_scale`
 /// is passed to both regularisers (0 skips that check). Optionally `prepare_unit` edits the
-/// LibTorch unit's parameters first (e.g. to set awkward weights).
+/// LibTorch unit's parameters first (e.g. to set awkward weights). With `training` false both
+/// run in evaluation mode (module.eval(), layer.set_training(false)).
 inline void expect_layer_matches(const std::string& name, int out, const torch::Tensor& x,
                                  const UnitSettings& settings, LayerTolerance tolerance,
                                  double regularizer_scale = 1.0,
-                                 const std::function<void(torch::nn::Module&)>& prepare_unit = {}) {
+                                 const std::function<void(torch::nn::Module&)>& prepare_unit = {},
+                                 bool training = true) {
   SCOPED_TRACE("unit " + name);
   const int B = static_cast<int>(x.size(0));
   const int in = static_cast<int>(x.size(1));
@@ -112,6 +114,8 @@ inline void expect_layer_matches(const std::string& name, int out, const torch::
   std::string why;
   auto layer = fused::make_layer(name, in, out, settings, B, &why);
   ASSERT_NE(layer, nullptr) << why;
+  module.train(training);
+  layer->set_training(training);
   LayerRun run;
   expect_forward_backward_match(
       module, [&](const torch::Tensor& input) { return unit->forward(input); }, *layer, x,

@@ -45,7 +45,8 @@ struct TempFile {
 
 TEST(BenchGrid, ExpandsEveryCellAndSeedInAFixedOrder) {
   const auto runs = expand(bench_preset("nau-table1"));
-  EXPECT_EQ(runs.size(), 4u * 6u * 100u);
+  // Six units on four operations, and the two units that divide on ÷ only.
+  EXPECT_EQ(runs.size(), (4u * 6u + 2u) * 100u);
   std::set<std::string> ids;
   for (const auto& run : runs)
     ids.insert(run.id);
@@ -61,6 +62,10 @@ TEST(BenchGrid, ExpandsEveryCellAndSeedInAFixedOrder) {
       EXPECT_TRUE(run.config.model.settings.linear_bias);
       EXPECT_EQ(run.config.model.settings.linear_init, LinearInit::kReference);
     }
+    if (run.unit == "nmru" || run.unit == "nru") {
+      EXPECT_EQ(run.config.task_options.op, Operation::kDiv);
+      EXPECT_EQ(run.config.resolve_layers(), (std::vector<std::string>{"nau", run.unit}));
+    }
   }
   EXPECT_EQ(expand(bench_preset("nau-table1")).back().id, runs.back().id);
 }
@@ -72,10 +77,11 @@ TEST(BenchGrid, PresetsAndOverrides) {
   const auto nalu_table = expand(bench_preset("nalu-table1"));
   EXPECT_EQ(nalu_table.size(), 6u * 4u * 10u);
   EXPECT_EQ(nalu_table.front().config.model.settings.mlp_activation, "relu6");
-  // Mistry, Hare & Farrahi's division benchmark: 9 ranges x 3 units x 25 seeds, one layer, a
+  // Mistry, Hare & Farrahi's division benchmark: 9 ranges x 4 units x 25 seeds, one layer, a
   // fixed threshold of 1e-5, each unit with its authors' optimiser settings.
   const auto division = expand(bench_preset("division"));
-  EXPECT_EQ(division.size(), 9u * 3u * 25u);
+  EXPECT_EQ(division.size(), 9u * 4u * 25u);
+  int improved = 0;
   for (const auto& run : division) {
     ASSERT_EQ(run.success_threshold, 1e-5);
     EXPECT_EQ(run.config.sizes(), (std::vector<int64_t>{10, 1}));
@@ -84,7 +90,15 @@ TEST(BenchGrid, PresetsAndOverrides) {
       EXPECT_EQ(run.config.optimizer.learning_rate, 1e-2);
       EXPECT_EQ(run.config.optimizer.clip_grad_norm, 1.0);
     }
+    EXPECT_EQ(run.config.model.settings.npu_improved, run.unit == "real-npu:improved");
+    if (run.unit.starts_with("real-npu"))
+      EXPECT_EQ(run.config.optimizer.learning_rate, 5e-3);
+    improved += run.unit == "real-npu:improved" ? 1 : 0;
   }
+  EXPECT_EQ(improved, 9 * 25);
+  BenchGrid variants = bench_preset("division");
+  variants.units = {"nru:improved"};
+  EXPECT_THROW_WITH(expand(variants), "unit spec 'nru:improved': a variant after ':'");
   EXPECT_FALSE(expand(bench_preset("ranges")).front().success_threshold.has_value());
   EXPECT_THROW_WITH(bench_preset("table9"), "unknown bench preset 'table9'");
 

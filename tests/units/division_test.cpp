@@ -6,7 +6,10 @@
 
 #include <cmath>
 
+#include "nalu/tasks/arithmetic.h"
+#include "nalu/train/trainer.h"
 #include "nalu/units/division.h"
+#include "nalu/units/stack.h"
 #include "test_util.h"
 
 namespace nalu {
@@ -108,6 +111,24 @@ TEST(NmruTest, StartsWithinItsRangeClampsAndRegularises) {
   EXPECT_NEAR(nmru->sparsity_error(), 0.5, 1e-6);
   nmru->after_optimizer_step();
   EXPECT_TRUE(close_to(nmru->weight[0], torch::tensor({0.5, 1.0, 0.0, 0.0, 1.0, 0.75}), 0.0));
+}
+
+// nalu::evaluate reports a model in evaluation mode, as the units' authors test them, and
+// leaves the model in the mode it found it in.
+TEST(DivisionUnits, AreEvaluatedInEvaluationMode) {
+  auto model = make_stack({"nru"}, {2, 1}, {});
+  auto w = model->named_parameters()["layer0.weight"];
+  assign(w, matrix({{0.5, -0.002}}));  // A(w) differs between the modes (test above)
+  Batch batch;
+  batch.input = matrix({{-4.0, 2.0}, {3.0, 5.0}});
+  batch.target = torch::zeros({2, 1});
+  model->eval();
+  const double expected = model->forward(batch.input).square().mean().item<double>();
+  model->train();
+  const double in_training = model->forward(batch.input).square().mean().item<double>();
+  ASSERT_GT(std::abs(expected - in_training), 1e-3);
+  EXPECT_NEAR(evaluate(*model, batch, 0.0, 0.0).first, expected, 1e-6 * expected);
+  EXPECT_TRUE(model->is_training());
 }
 
 }  // namespace

@@ -168,6 +168,36 @@ TEST(NpuTest, RealNpuClonesAsARealNpu) {
   EXPECT_TRUE(close_to(net_copy->forward(x), net->forward(x), 0.0));
 }
 
+// Mistry, Hare & Farrahi's improved Real NPU: the NAU's start, W_re clamped with the gate, and
+// a regulariser towards exponents ±1 and gates 0 or 1 (ramped over 50-75% of a run).
+TEST(NpuTest, ImprovedRealNpuStartsClampsAndRegularisesAsItsAuthorsDo) {
+  torch::manual_seed(5);
+  RealNPU wide(NPUOptions(2, 1).improved(true));  // r = min(0.5, sqrt(6 / 3)) = 0.5
+  EXPECT_LE(wide->w_real.abs().max().item<double>(), 0.5);
+  RealNPU narrow(NPUOptions(100, 50).improved(true));  // r = sqrt(6 / 150) = 0.2
+  EXPECT_LE(narrow->w_real.abs().max().item<double>(), 0.2 + 1e-7);
+  EXPECT_GT(narrow->w_real.abs().max().item<double>(), 0.18);
+  EXPECT_TRUE(close_to(narrow->gate, torch::full({100}, 0.5), 0.0));
+
+  auto w = wide->named_parameters()["w_real"];
+  auto g = wide->named_parameters()["gate"];
+  assign(w, matrix({{0.25, -1.5}}));
+  assign(g, torch::tensor({0.2, 0.9}));
+  // mean|1 - |W|| = (0.75 + 0.5) / 2; mean(min(|g|, |1 - g|)) = (0.2 + 0.1) / 2.
+  EXPECT_NEAR(wide->regularization_loss(2.0).item<double>(), 2.0 * (0.625 + 0.15), 1e-6);
+  wide->after_optimizer_step();
+  EXPECT_TRUE(close_to(wide->w_real, matrix({{0.25, -1.0}}), 0.0));
+  const auto schedule = wide->default_regularizer();
+  EXPECT_EQ(scaled_to_run(schedule, 100'000).start, 50'000);
+  EXPECT_EQ(scaled_to_run(schedule, 100'000).end, 75'000);
+  EXPECT_EQ(schedule.scale, 1.0);
+  // The plain Real NPU keeps Xavier's start, its unclamped W and no default regulariser.
+  RealNPU plain(2, 1);
+  EXPECT_EQ(plain->default_regularizer().scale, 0.0);
+  EXPECT_TRUE(contains(message_of<c10::Error>([] { NPU(NPUOptions(2, 1).improved(true)); }),
+                       "the improved form is the Real NPU's"));
+}
+
 TEST(NpuTest, RejectsBadOptionsAndInputs) {
   EXPECT_TRUE(contains(message_of<c10::Error>([] { NPU(0, 1); }),
                        "npu: in_features must be positive, got 0"));

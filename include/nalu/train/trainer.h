@@ -30,7 +30,8 @@ std::vector<RegularizerSchedule> layer_schedules(const StackImpl& model,
 /// the best step and at the end, and `nalu eval` on its own sets.
 Formula readout(const Formula& literal, const ArithmeticTask& task);
 
-/// Evaluates `model` on a batch: MSE and share of predictions within atol + rtol * |target|.
+/// Evaluates `model` on a batch: MSE and share of predictions within atol + rtol * |target|,
+/// in evaluation mode (model.eval()); the model's mode is restored afterwards.
 std::pair<double, double> evaluate(StackImpl& model, const Batch& batch, double atol, double rtol);
 
 /// Trains `model` on `task`. Calls `on_progress` about every `progress_interval` steps and

@@ -24,6 +24,11 @@ struct NPUOptions {
   TORCH_ARG(int64_t, in_features);
   TORCH_ARG(int64_t, out_features);
   TORCH_ARG(double, epsilon) = 1e-7;
+  /// RealNPU only: Mistry, Hare & Farrahi's improved Real NPU (docs/design.md §2). W_re starts
+  /// U[-r, r], r = min(0.5, sqrt(6 / (in + out))), and is clamped to [-1, 1] with the gate;
+  /// the regulariser is mean|1 - |W_re|| + mean(min(|g|, |1 - g|)), towards exponents ±1 and
+  /// gates 0 or 1, ramped in over steps 50,000-75,000 of 10^5 (default_regularizer()).
+  TORCH_ARG(bool, improved) = false;
 };
 
 namespace functional {
@@ -34,6 +39,7 @@ torch::Tensor npu(const torch::Tensor& input, const torch::Tensor& w_real,
 
 /// Shared by NPU and RealNPU: W_re Xavier uniform, W_im zeros, gate 0.5 and clamped to [0, 1];
 /// regulariser mean |parameters| (L1). Source: Heim et al., "Neural Power Units", NeurIPS 2020.
+/// The improved Real NPU (NPUOptions::improved) changes the start, clamping and regulariser.
 class NPUImpl : public torch::nn::Cloneable<NPUImpl>, public ArithmeticUnit {
  public:
   NPUImpl(int64_t in_features, int64_t out_features, bool real = false)
@@ -48,6 +54,7 @@ class NPUImpl : public torch::nn::Cloneable<NPUImpl>, public ArithmeticUnit {
   double sparsity_error() const override;
   Formula formula() const override;
   void after_optimizer_step() override;
+  RegularizerSchedule default_regularizer() const override;
   std::string unit_name() const override { return real ? "real-npu" : "npu"; }
   int64_t in_features() const override { return options.in_features(); }
   int64_t out_features() const override { return options.out_features(); }

@@ -18,7 +18,8 @@ struct UnitSettings {
   double epsilon = 1e-7;  // NAC-mul, NALU, iNALU, NPU
   bool nalu_shared_weights = true;
   bool nalu_gate_bias = false;
-  bool linear_bias = true;                      // linear and mlp
+  bool npu_improved = false;  // real-npu: Mistry, Hare & Farrahi's improved Real NPU
+  bool linear_bias = true;    // linear and mlp
   LinearInit linear_init = LinearInit::kTorch;  // linear
   std::string mlp_activation = "relu6";
 };
