@@ -37,7 +37,7 @@ int run_merge(const BenchFlags& flags) {
 
 int run_table(const BenchFlags& flags) {
   const auto records = merge_records(flags.inputs);
-  std::fputs(render_table(summarize(records), flags.format).c_str(), stdout);
+  std::fputs(render_table(summarize(records, flags.pool_ranges), flags.format).c_str(), stdout);
   return 0;
 }
 
@@ -109,6 +109,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
   auto* table = bench->add_subcommand("table", "Print the success table of record files");
   table->add_option("files", f.inputs, "JSON Lines record files")->required();
   table->add_option("--format", f.format, "markdown, csv or json")->capture_default_str();
+  table->add_flag("--pool-ranges", f.pool_ranges,
+                  "One row per operation and unit over all its ranges (the division paper's "
+                  "average over its 225 training sets)");
   return bench;
 }
 

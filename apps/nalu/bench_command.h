@@ -20,6 +20,7 @@ struct BenchFlags {
   bool resume = false;
   std::string shard;
   std::string format = "markdown";
+  bool pool_ranges = false;  // bench table: one row per operation and unit
   bool quiet = false;
   // Checkpoints of the runs in flight (nalu::BenchControl).
   std::string checkpoint_dir;

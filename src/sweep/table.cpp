@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "nalu/error.h"
 #include "nalu/metrics/success.h"
@@ -88,9 +89,10 @@ std::string csv_escape(const std::string& text) {
 
 }  // namespace
 
-std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
+std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records, bool pool_ranges) {
   struct Group {
     BenchRow row;
+    std::set<std::string> ranges;
     std::vector<double> solved_at, sparsity, extrapolation;
     double best_interpolation = 0, best_extrapolation = 0, initial_interpolation = 0,
            initial_extrapolation = 0;
@@ -108,7 +110,7 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
     const std::string operation = text_or(bench, "operation", number, "?");
     const std::string unit = text_or(bench, "unit", number, "?");
     const std::string range = text_or(bench, "range", number, "?");
-    const std::string key = operation + "\x1f" + unit + "\x1f" + range;
+    const std::string key = operation + "\x1f" + unit + "\x1f" + (pool_ranges ? "" : range);
     auto [it, inserted] = groups.try_emplace(key);
     Group& g = it->second;
     if (inserted) {
@@ -118,6 +120,7 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
       g.row.range = range;
     }
     ++g.row.runs;
+    g.ranges.insert(range);
     g.first_index = std::min(g.first_index, integer_or(bench, "index", number, INT64_MAX));
     const bool success = flag_or(bench, "success", number, false);
     const bool diverged = text_or(record, "status", number, "") == "diverged";
@@ -151,6 +154,8 @@ std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records) {
   for (const auto& key : order) {
     Group& g = groups[key];
     BenchRow row = g.row;
+    if (pool_ranges)
+      row.range = std::to_string(g.ranges.size()) + (g.ranges.size() == 1 ? " range" : " ranges");
     row.success_rate = static_cast<double>(row.successes) / static_cast<double>(row.runs);
     const auto interval = wilson_interval(row.successes, row.runs);
     row.success_low = interval.low;

@@ -330,6 +330,16 @@ TEST(BenchTable, SummarisesSuccessRatesWithIntervals) {
   EXPECT_EQ(json[1]["diverged"], 1);
   EXPECT_TRUE(json[1]["median_solved_at"].is_null());
   EXPECT_THROW_WITH(render_table(rows, "html"), "unknown table format 'html'");
+
+  // Pooled over ranges: one row per operation and unit, whatever the ranges.
+  records[1]["bench"]["range"] = "10:20->20:40";
+  ASSERT_EQ(summarize(records).size(), 3u);
+  const auto pooled = summarize(records, true);
+  ASSERT_EQ(pooled.size(), 2u);
+  EXPECT_EQ(pooled[0].range, "2 ranges");
+  EXPECT_EQ(pooled[0].successes, 3);
+  EXPECT_EQ(pooled[0].runs, 4);
+  EXPECT_EQ(pooled[1].range, "1 range");
   EXPECT_THROW_WITH(summarize({nlohmann::json{{"status", "ok"}}}), "has no bench metrics");
 }
 

@@ -27,8 +27,12 @@ struct BenchRow {
 };
 
 /// Groups records into rows, ordered by the grid position ("index") of each group's first run,
-/// so that a table does not depend on the order in which parallel runs finished.
-std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records);
+/// so that a table does not depend on the order in which parallel runs finished. With
+/// `pool_ranges`, one row per (operation, unit) over all its ranges, its range column "N
+/// ranges" (as Mistry, Hare & Farrahi average their division benchmark over 9 ranges x 25
+/// seeds).
+std::vector<BenchRow> summarize(const std::vector<nlohmann::json>& records,
+                                bool pool_ranges = false);
 
 /// Renders rows as "markdown", "csv" or "json"; throws nalu::Error for other formats.
 std::string render_table(const std::vector<BenchRow>& rows, const std::string& format);
