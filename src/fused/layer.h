@@ -55,6 +55,13 @@ class Layer {
   bool training_ = true;
 };
 
+/// LibTorch's sign() and sgn() of a real number, which abs() backward uses too: 0 at zero (either
+/// sign). Branch-free, so that loops over it vectorise (and do not mispredict on inputs of random
+/// sign).
+inline float sign_of(float v) {
+  return static_cast<float>(v > 0.0f) - static_cast<float>(v < 0.0f);
+}
+
 /// The regularisers the units share, over the n weights w: each adds scale * dR/dw to grads
 /// and returns scale * R (layers_nau_nmu.cpp).
 ///   nau_regularize: R = mean(min(|w|, 1 - |w|)), towards -1, 0 and 1 (NAU, NRU);

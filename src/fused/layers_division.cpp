@@ -12,11 +12,6 @@ namespace nalu::fused {
 
 namespace {
 
-// The sign LibTorch's sign() and abs() backward use: sgn(0) = 0.
-inline float sign_of(float v) {
-  return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f);
-}
-
 // y_j = prod_i (sign(x_i) |x_i|^W_ji A(W_ji) + 1 - A(W_ji)), W [out, in] clamped to [-1, 1];
 // R = mean(min(|W|, 1 - |W|)).
 //
@@ -176,7 +171,7 @@ class NMRU final : public Layer {
     }
   }
 
-  void backward(int B, const float* w, const float* x, const float*, const float* dy, float* grads,
+  void backward(int B, const float* w, const float*, const float*, const float* dy, float* grads,
                 float* dx) override {
     const int wide = 2 * in_;
     for (int b = 0; b < B; ++b) {
@@ -210,7 +205,6 @@ class NMRU final : public Layer {
         }
       }
     }
-    (void)x;
   }
 
   double regularize(const float* w, double scale, float* grads) override {

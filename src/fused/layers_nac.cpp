@@ -21,12 +21,6 @@ namespace {
 
 using Buffer = std::vector<float>;
 
-// LibTorch's sign() and sgn() of a real number: 0 at zero (either sign). Branch-free, so that
-// loops over it vectorise (and do not mispredict on inputs of random sign).
-inline float sign_of(float v) {
-  return static_cast<float>(v > 0.0f) - static_cast<float>(v < 0.0f);
-}
-
 // LibTorch's sigmoid: 1 / (1 + exp(-v)).
 inline float sigmoid(float v) {
   return 1.0f / (1.0f + std::exp(-v));

@@ -17,11 +17,6 @@ namespace nalu::fused {
 
 namespace {
 
-// The sign LibTorch's abs() backward uses: sgn(0) = 0.
-inline float sign_of(float v) {
-  return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f);
-}
-
 class PowerUnit final : public Layer {
  public:
   PowerUnit(int in, int out, int max_batch, double epsilon, bool real, bool improved)

@@ -10,8 +10,8 @@ set -uo pipefail
 nalu=$1
 part=${2:-all}
 case "$part" in
-  all | checks | sweeps | training) ;;
-  *) echo "cli_test.sh: unknown part '$part' (all, checks, sweeps or training)"; exit 2 ;;
+  all | checks | limits | sweeps | training) ;;
+  *) echo "cli_test.sh: unknown part '$part' (all, checks, limits, sweeps or training)"; exit 2 ;;
 esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -70,6 +70,9 @@ expect_error 2 "engine fused: the fused engine has no MLP with activation 'rrelu
 expect_error 2 "unknown engine 'gpu'" bench --preset demo --engine gpu
 expect_error 2 "does not exist" train --output "$work/missing/run.json" "${quick[@]}"
 
+fi
+
+if in_part limits; then
 # --- sizes beyond the machine: refused before anything runs, never wrapped (docs/reliability.md) ---
 expect_error 2 "one step (batch size 2147483648" train --op add --unit nau --batch-size 2147483648 --iterations 2
 expect_error 2 "one step (batch size 4294967296" train --op add --unit nau --batch-size 4294967296 --iterations 2
@@ -94,7 +97,9 @@ if [ -z "${NALU_SANITIZE:-}" ]; then
   expect_error 2 "out of memory (the machine has" train --op add --unit nau --batch-size 5000000 --iterations 2 -q
   nalu=$nalu_real
 fi
+fi
 
+if in_part checks; then
 # --- nothing already written is lost on bad input ---
 echo "precious" >"$work/run.json"
 expect_error 2 "unknown operation" train --op pow --output "$work/run.json" "${quick[@]}"
