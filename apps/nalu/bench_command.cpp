@@ -52,6 +52,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
       "  nalu bench --preset demo\n"
       "  nalu bench --preset nau-table1 --seeds 10 --iterations 50000 --output t1.jsonl\n"
       "  nalu bench --preset nau-table1 --shard 3/8 --output shard3.jsonl   # one of 8 machines\n"
+      "  nalu bench --preset division --units 'nmru|real-npu:improved'   # keep the better one\n"
       "  nalu bench merge shard*.jsonl --output all.jsonl && nalu bench table all.jsonl");
   bench->add_option("--preset", f.preset, "demo, nau-table1, nalu-table1, ranges or division")
       ->capture_default_str();
@@ -59,7 +60,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
                     "Operations to run, comma separated (default: the preset's)");
   bench->add_option("--units", f.units,
                     "Units to run, comma separated; 'nau+nmu' names layers, 'mlp:relu6' an MLP's "
-                    "activation (default: the preset's)");
+                    "activation, 'nmru|real-npu:improved' trains both on each training set and "
+                    "keeps the one with the lower interpolation error (default: the preset's)");
   bench->add_option("--seeds", f.seeds, "Seeds per cell (default: the preset's)");
   bench->add_option("--iterations", f.iterations,
                     "Steps per run (default: the preset's); the preset's regulariser schedule is "
@@ -185,13 +187,18 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
       const auto& bench_metrics = record["bench"];
       const auto& best = record.contains("best") ? record["best"] : nlohmann::json();
       const bool ok = bench_metrics.value("success", false);
+      const std::string kept =
+          bench_metrics.contains("selected")
+              ? ", kept " + bench_metrics["selected"].get<std::string>()
+              : std::string();
       std::fprintf(
-          stderr, "[%zu/%zu] %s: %s (extrapolation MSE %s)\n", records.size(), total,
+          stderr, "[%zu/%zu] %s: %s (extrapolation MSE %s%s)\n", records.size(), total,
           record["run_id"].get<std::string>().c_str(),
           record.value("status", "") == "diverged" ? "diverged"
           : ok                                     ? "success"
                                                    : "failure",
-          best.contains("extrapolation_mse") ? best["extrapolation_mse"].dump().c_str() : "-");
+          best.contains("extrapolation_mse") ? best["extrapolation_mse"].dump().c_str() : "-",
+          kept.c_str());
     }
   };
   try {

@@ -46,6 +46,44 @@ void apply_variant(UnitSettings& settings, const std::string& units, const std::
   }
 }
 
+// The configuration of one model of a bench cell: the grid's base with the cell's operation,
+// range and seed, and `spec`'s units ("nau,nmu"; "mlp:relu6" with a variant).
+RunConfig member_config(const BenchGrid& grid, Operation op, const RangePair& range,
+                        const std::string& spec, int64_t seed) {
+  RunConfig config = grid.base;
+  config.task_options.op = op;
+  config.task_options.interpolation = range.interpolation;
+  config.task_options.extrapolation = range.extrapolation;
+  const auto colon = spec.find(':');
+  std::string units = spec.substr(0, colon);
+  if (colon != std::string::npos)
+    apply_variant(config.model.settings, units, spec.substr(colon + 1));
+  config.model.units = split(units, ',');
+  if (config.model.units.size() > 1) {
+    config.model.hidden.assign(config.model.units.size() - 1,
+                               grid.base.model.hidden.empty() ? 2 : grid.base.model.hidden.front());
+  }
+  if (grid.adjust)
+    grid.adjust(config);
+  config.seed = static_cast<uint64_t>(seed);
+  config.validate();
+  return config;
+}
+
+// The models of a unit spec: "nmru|real-npu:improved" -> {"nmru", "real-npu:improved"}.
+std::vector<std::string> selection_members(const std::string& spec) {
+  check(!spec.empty() && spec.front() != '|' && spec.back() != '|' &&
+            spec.find("||") == std::string::npos,
+        "bench: an empty unit spec in '" + spec + "' (a '|' at an end or two in a row?)");
+  std::vector<std::string> members = split(spec, '|');
+  for (size_t i = 0; i < members.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      check(members[i] != members[j],
+            "bench: unit spec '" + spec + "' names '" + members[i] + "' twice");
+  }
+  return members;
+}
+
 }  // namespace
 
 std::string RangePair::label() const {
@@ -259,26 +297,16 @@ std::vector<BenchRun> expand(const BenchGrid& grid) {
       for (const auto& unit_spec : grid.units) {
         if (grid.include && !grid.include(op, unit_spec))
           continue;
+        const std::vector<std::string> members = selection_members(unit_spec);
         for (int64_t seed = 0; seed < grid.seeds; ++seed) {
-          RunConfig config = grid.base;
-          config.task_options.op = op;
-          config.task_options.interpolation = range.interpolation;
-          config.task_options.extrapolation = range.extrapolation;
-          const auto colon = unit_spec.find(':');
-          std::string units = unit_spec.substr(0, colon);
-          if (colon != std::string::npos)
-            apply_variant(config.model.settings, units, unit_spec.substr(colon + 1));
-          config.model.units = split(units, ',');
-          if (config.model.units.size() > 1) {
-            config.model.hidden.assign(
-                config.model.units.size() - 1,
-                grid.base.model.hidden.empty() ? 2 : grid.base.model.hidden.front());
-          }
-          if (grid.adjust)
-            grid.adjust(config);
-          config.seed = static_cast<uint64_t>(seed);
-          config.validate();
+          std::vector<BenchCandidate> candidates;
+          for (const auto& member : members)
+            candidates.push_back({member, member_config(grid, op, range, member, seed)});
+          RunConfig config = candidates.front().config;
+          if (candidates.size() == 1)
+            candidates.clear();
           BenchRun run;
+          run.candidates = std::move(candidates);
           run.index = static_cast<int64_t>(runs.size());
           // A start other than the default is part of the cell's name, so that its records
           // never merge with (or resume as) the default's.
@@ -339,6 +367,58 @@ std::string bench_checkpoint_path(const std::string& directory, const std::strin
   return (std::filesystem::path(directory) / name).string();
 }
 
+namespace {
+
+// Trains `config` and returns its record, filling `bench` with the success metrics against
+// `threshold`; a run that diverges gives a failure record.
+nlohmann::json train_for_bench(const RunConfig& config, RunControl control, double threshold,
+                               nlohmann::json& bench) {
+  nlohmann::json record;
+  try {
+    const TrainResult result = nalu::run(config, {}, control);
+    const SuccessSummary summary = summarize_success(result, threshold);
+    record = make_record(config, result);
+    bench["success"] = summary.success;
+    bench["solved_at"] = summary.solved_at ? nlohmann::json(*summary.solved_at) : nlohmann::json();
+    const auto& initial = result.history.front();
+    bench["initial_interpolation_mse"] = initial.interpolation_mse;
+    bench["initial_extrapolation_mse"] = initial.extrapolation_mse;
+  } catch (const NumericalError& error) {
+    record = make_failure_record(config, "diverged", error.what());
+    bench["success"] = false;
+    bench["solved_at"] = nullptr;
+  }
+  return record;
+}
+
+double best_metric(const nlohmann::json& record, const char* name) {
+  if (record.value("status", "") == "diverged" || !record.contains("best") ||
+      !record["best"].is_object() || !record["best"].contains(name) ||
+      !record["best"][name].is_number())
+    return INFINITY;
+  const double value = record["best"][name].get<double>();
+  return std::isnan(value) ? INFINITY : value;
+}
+
+// Where candidate `member` of a selection run checkpoints: its own file beside the run's.
+std::string candidate_checkpoint_path(const std::string& directory, const BenchRun& run,
+                                      size_t member) {
+  return bench_checkpoint_path(directory, run.id + "#" + run.candidates[member].unit);
+}
+
+}  // namespace
+
+size_t select_candidate(const std::vector<nlohmann::json>& records) {
+  check(!records.empty(), "select_candidate: no candidate records");
+  size_t kept = 0;
+  for (size_t i = 1; i < records.size(); ++i) {
+    if (best_metric(records[i], "interpolation_mse") <
+        best_metric(records[kept], "interpolation_mse"))
+      kept = i;
+  }
+  return kept;
+}
+
 nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_control) {
   if (bench_control.stop != nullptr && bench_control.stop->load())
     throw Interrupted(0, "", "interrupted before run " + run.id + " started");
@@ -346,10 +426,7 @@ nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_c
   control.stop = bench_control.stop;
   control.on_non_finite = bench_control.on_non_finite;
   control.checkpoint_interval = bench_control.checkpoint_interval;
-  if (!bench_control.checkpoint_dir.empty()) {
-    control.checkpoint = bench_checkpoint_path(bench_control.checkpoint_dir, run.id);
-    control.resume = true;
-  }
+  control.resume = !bench_control.checkpoint_dir.empty();
   const ArithmeticTask task = make_task(run.config);
   const double threshold = run.success_threshold.value_or(epsilon_perfect_threshold(task));
   nlohmann::json bench = {{"threshold", threshold},
@@ -358,19 +435,43 @@ nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_c
                           {"range", run.range},
                           {"index", run.index}};
   nlohmann::json record;
-  try {
-    const TrainResult result = nalu::run(run.config, {}, control);
-    const SuccessSummary summary = summarize_success(result, threshold);
-    record = make_record(run.config, result);
-    bench["success"] = summary.success;
-    bench["solved_at"] = summary.solved_at ? nlohmann::json(*summary.solved_at) : nlohmann::json();
-    const auto& initial = result.history.front();
-    bench["initial_interpolation_mse"] = initial.interpolation_mse;
-    bench["initial_extrapolation_mse"] = initial.extrapolation_mse;
-  } catch (const NumericalError& error) {
-    record = make_failure_record(run.config, "diverged", error.what());
-    bench["success"] = false;
-    bench["solved_at"] = nullptr;
+  if (run.candidates.empty()) {
+    if (control.resume)
+      control.checkpoint = bench_checkpoint_path(bench_control.checkpoint_dir, run.id);
+    record = train_for_bench(run.config, control, threshold, bench);
+  } else {
+    // Every candidate trains on the same task (one seed); a finished candidate's checkpoint
+    // stays until the run's record is out, so an interrupted selection resumes where it was.
+    std::vector<nlohmann::json> records, metrics;
+    for (size_t i = 0; i < run.candidates.size(); ++i) {
+      if (control.resume)
+        control.checkpoint = candidate_checkpoint_path(bench_control.checkpoint_dir, run, i);
+      nlohmann::json candidate_bench = bench;
+      records.push_back(
+          train_for_bench(run.candidates[i].config, control, threshold, candidate_bench));
+      metrics.push_back(std::move(candidate_bench));
+    }
+    const size_t kept = select_candidate(records);
+    auto summary = nlohmann::json::array();
+    for (size_t i = 0; i < records.size(); ++i) {
+      const auto finite_or_null = [](double v) {
+        return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+      };
+      const auto& timing = records[i].value("timing", nlohmann::json::object());
+      summary.push_back({{"unit", run.candidates[i].unit},
+                         {"status", records[i].value("status", "")},
+                         {"success", metrics[i]["success"]},
+                         {"solved_at", metrics[i]["solved_at"]},
+                         {"interpolation_mse",
+                          finite_or_null(best_metric(records[i], "interpolation_mse"))},
+                         {"extrapolation_mse",
+                          finite_or_null(best_metric(records[i], "extrapolation_mse"))},
+                         {"wall_seconds", timing.value("wall_seconds", nlohmann::json())}});
+    }
+    record = std::move(records[kept]);
+    bench = std::move(metrics[kept]);
+    bench["selected"] = run.candidates[kept].unit;
+    bench["candidates"] = std::move(summary);
   }
   thin_history(record, bench_control.history_every);
   record["run_id"] = run.id;
@@ -393,6 +494,8 @@ void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
   for (const auto& run : runs) {
     run.config.validate();
     resolve_engine(run.config);  // "fused" for a model it cannot train fails before any run
+    for (const auto& candidate : run.candidates)
+      resolve_engine(candidate.config);
   }
   const int64_t total = static_cast<int64_t>(runs.size());
   std::vector<nlohmann::json> records(runs.size());
@@ -406,6 +509,10 @@ void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
           std::error_code ignored;
           std::filesystem::remove(bench_checkpoint_path(control.checkpoint_dir, runs[i].id),
                                   ignored);
+          for (size_t member = 0; member < runs[i].candidates.size(); ++member) {
+            std::filesystem::remove(
+                candidate_checkpoint_path(control.checkpoint_dir, runs[i], member), ignored);
+          }
         }
         records[i] = nlohmann::json();  // the caller has it now
         ++finished;

@@ -221,7 +221,8 @@ std::string render_table(const std::vector<BenchRow>& rows, const std::string& f
         out += csv_escape(cells[i]);
       } else {
         out += "| ";
-        out += cells[i];
+        for (const char c : cells[i])  // a selection's unit ("nmru|nru") keeps its column
+          out += c == '|' ? std::string("\\|") : std::string(1, c);
         out += ' ';
       }
     }

@@ -91,8 +91,9 @@ TEST(BenchGrid, PresetsAndOverrides) {
       EXPECT_EQ(run.config.optimizer.clip_grad_norm, 1.0);
     }
     EXPECT_EQ(run.config.model.settings.npu_improved, run.unit == "real-npu:improved");
-    if (run.unit.starts_with("real-npu"))
+    if (run.unit.starts_with("real-npu")) {
       EXPECT_EQ(run.config.optimizer.learning_rate, 5e-3);
+    }
     improved += run.unit == "real-npu:improved" ? 1 : 0;
   }
   EXPECT_EQ(improved, 9 * 25);
@@ -231,6 +232,69 @@ TEST(BenchRecords, ThinnedHistoriesKeepTheEndsAndTheTablesFigures) {
                     "history_every must be at least 1");
 }
 
+TEST(BenchSelection, TrainsEveryCandidateOnOneTaskAndKeepsTheBestInterpolation) {
+  BenchGrid grid = bench_preset("division");
+  grid.units = parse_unit_specs("nmru|real-npu:improved,nru");
+  grid.ranges.resize(2);
+  grid.seeds = 2;
+  set_iterations(grid, 300);
+  grid.base.training.eval_interval = 100;
+  grid.base.task_options.evaluation_size = 200;
+  const auto runs = expand(grid);
+  ASSERT_EQ(runs.size(), 2u * 2u * 2u);
+  EXPECT_EQ(runs[0].id, "div/nmru|real-npu:improved/-20:-10->-40:-20/seed=0/it=300");
+  ASSERT_EQ(runs[0].candidates.size(), 2u);
+  EXPECT_TRUE(runs[2].candidates.empty());  // nru alone
+  // Each candidate is configured as the preset configures it alone.
+  const auto& nmru = runs[0].candidates[0];
+  const auto& npu = runs[0].candidates[1];
+  EXPECT_EQ(nmru.unit, "nmru");
+  EXPECT_EQ(nmru.config.optimizer.learning_rate, 1e-2);
+  EXPECT_EQ(npu.config.model.units, (std::vector<std::string>{"real-npu"}));
+  EXPECT_TRUE(npu.config.model.settings.npu_improved);
+  EXPECT_EQ(npu.config.optimizer.learning_rate, 5e-3);
+  EXPECT_EQ(nmru.config.seed, npu.config.seed);
+  EXPECT_EQ(runs[0].config.model.units, nmru.config.model.units);
+
+  // The record is the kept candidate's, step for step the record of that unit trained alone.
+  const nlohmann::json selected = run_bench_record(runs[0]);
+  const auto& bench = selected["bench"];
+  EXPECT_EQ(bench["unit"], "nmru|real-npu:improved");
+  ASSERT_EQ(bench["candidates"].size(), 2u);
+  BenchGrid alone = grid;
+  alone.units = {bench["selected"].get<std::string>()};
+  const nlohmann::json single = run_bench_record(expand(alone)[0]);
+  EXPECT_EQ(selected["best"], single["best"]);
+  EXPECT_EQ(selected["config"], single["config"]);
+  EXPECT_EQ(bench["success"], single["bench"]["success"]);
+  const size_t kept = bench["selected"] == "nmru" ? 0 : 1;
+  const auto& other = bench["candidates"][1 - kept];
+  EXPECT_EQ(bench["candidates"][kept]["interpolation_mse"], single["best"]["interpolation_mse"]);
+  if (!other["interpolation_mse"].is_null()) {
+    EXPECT_LE(single["best"]["interpolation_mse"].get<double>(),
+              other["interpolation_mse"].get<double>());
+  }
+
+  // Selection reads the best-step interpolation error; a diverged run counts as infinite and a
+  // tie keeps the earlier candidate.
+  auto record = [](double interpolation, const char* status = "finished") {
+    return nlohmann::json{{"status", status}, {"best", {{"interpolation_mse", interpolation}}}};
+  };
+  EXPECT_EQ(select_candidate({record(1e-3), record(1e-9), record(1e-6)}), 1u);
+  EXPECT_EQ(select_candidate({record(1e-12, "diverged"), record(1.0)}), 1u);
+  EXPECT_EQ(select_candidate({record(2.0), record(2.0)}), 0u);
+  EXPECT_EQ(select_candidate({nlohmann::json::object(), record(5.0)}), 1u);
+  EXPECT_THROW_WITH(select_candidate({}), "no candidate records");
+  for (const char* spec : {"nmru|", "|nmru", "nmru||nru", ""}) {
+    grid.units = {spec};
+    EXPECT_THROW_WITH(expand(grid), "an empty unit spec");
+  }
+  grid.units = {"nmru|nru|nmru"};
+  EXPECT_THROW_WITH(expand(grid), "names 'nmru' twice");
+  grid.units = {"nmru|nru:fast"};
+  EXPECT_THROW_WITH(expand(grid), "unit spec 'nru:fast'");
+}
+
 TEST(BenchRecords, ResumeAndMergeLoseAndDuplicateNothing) {
   TempFile first("-1"), second("-2"), merged_file("-merged");
   const auto runs = expand(tiny_grid());
@@ -330,6 +394,12 @@ TEST(BenchTable, SummarisesSuccessRatesWithIntervals) {
   EXPECT_EQ(json[1]["diverged"], 1);
   EXPECT_TRUE(json[1]["median_solved_at"].is_null());
   EXPECT_THROW_WITH(render_table(rows, "html"), "unknown table format 'html'");
+  // A selection's '|' is escaped in markdown, so that the row keeps its columns.
+  auto selection = rows;
+  selection[0].unit = "nmru|nru";
+  EXPECT_NE(render_table(selection, "markdown").find("| mul | nmru\\|nru | 1:2->2:6 |"),
+            std::string::npos);
+  EXPECT_NE(render_table(selection, "csv").find("mul,nmru|nru,"), std::string::npos);
 
   // Pooled over ranges: one row per operation and unit, whatever the ranges.
   records[1]["bench"]["range"] = "10:20->20:40";

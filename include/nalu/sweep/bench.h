@@ -30,7 +30,10 @@ struct BenchGrid {
   std::string name;  // the preset's name, or "custom"
   RunConfig base;
   std::vector<Operation> operations;
-  std::vector<std::string> units;  // model unit specs: "nmu", "nau,nmu", "mlp", ...
+  /// Model unit specs: "nmu", "nau,nmu", "mlp", ... A spec of several joined by '|'
+  /// ("nmru|real-npu:improved") is a selection: each is trained on the run's training set and
+  /// the record keeps the one with the lowest interpolation error (see BenchRun::candidates).
+  std::vector<std::string> units;
   std::vector<RangePair> ranges;
   int64_t seeds = 10;  // seeds 0 .. seeds - 1
   /// Per-unit overrides applied on top of `base`, e.g. "linear" -> bias off.
@@ -42,6 +45,12 @@ struct BenchGrid {
   std::optional<double> success_threshold;
 };
 
+/// One model of a selection run (a unit spec joined by '|'): its spec and its configuration.
+struct BenchCandidate {
+  std::string unit;  // e.g. "real-npu:improved"
+  RunConfig config;
+};
+
 /// One run of a bench: its configuration and a stable identifier, the key for --resume and
 /// merging ("mul/nmu/1:2->2:6/seed=3/it=5000000").
 struct BenchRun {
@@ -49,8 +58,13 @@ struct BenchRun {
   std::string unit;   // the grid's unit spec, e.g. "nmu" or "mlp:relu6"
   std::string range;  // RangePair::label()
   int64_t index = 0;  // position in the whole grid (kept by shard), orders tables
-  RunConfig config;
+  RunConfig config;   // a selection's first candidate
   std::optional<double> success_threshold;  // BenchGrid::success_threshold
+  /// For a selection ("nmru|real-npu:improved"), every model it trains, all with the run's seed
+  /// and so the same training batches and evaluation sets; empty for a single model. The
+  /// record is the candidate with the lowest interpolation MSE at its best step (select_candidate):
+  /// model selection on in-range data only, as a user without extrapolation data would do it.
+  std::vector<BenchCandidate> candidates;
 };
 
 /// Names of the presets: demo, nau-table1, nalu-table1, ranges.
@@ -87,7 +101,8 @@ struct BenchOverrides {
 void apply_overrides(BenchGrid& grid, const BenchOverrides& overrides);
 
 /// Unit specs as a command line writes them: comma separated, the layers of one model joined by
-/// '+' ("nau+nmu,mlp:relu6" -> {"nau,nmu", "mlp:relu6"}).
+/// '+' ("nau+nmu,mlp:relu6" -> {"nau,nmu", "mlp:relu6"}), the models of a selection by '|'
+/// ("nmru|real-npu:improved" stays one spec).
 std::vector<std::string> parse_unit_specs(const std::string& text);
 
 /// Every run of the grid, in a fixed order (operation, range, unit, seed).
@@ -148,7 +163,14 @@ void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
                const std::function<void(int64_t, int64_t)>& on_run_progress = {},
                const BenchControl& control = {});
 
-/// A single run's record with bench metrics, computed on the calling thread.
+/// Which of a selection's records to keep: the index of the lowest best-step interpolation MSE
+/// (record["best"]["interpolation_mse"]); a diverged record or one without it counts as
+/// infinite, and ties go to the earlier candidate. Throws nalu::Error for an empty list.
+size_t select_candidate(const std::vector<nlohmann::json>& records);
+
+/// A single run's record with bench metrics, computed on the calling thread. A selection's
+/// record is its kept candidate's, with bench.selected naming it and bench.candidates listing
+/// every candidate's unit, status, success, errors and wall time.
 nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& control = {});
 
 }  // namespace nalu
