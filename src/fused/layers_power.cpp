@@ -1,11 +1,14 @@
 // NPU and RealNPU (Heim, van Gerven & Kruijt, NeurIPS 2020) for the fused engine.
 //
-// With gate g in [0, 1] per input, r = g (|x| + eps) + (1 - g) and k = g pi [x < 0]:
+// With the gate clamped into [0, 1] in the forward pass, g = min(max(gate, 0), 1) per input
+// (as Heim et al. define it; the gradient passes where 0 <= gate <= 1, as LibTorch's clamp's),
+// r = g (|x| + eps) + (1 - g) and k = g pi [x < 0]:
 //   NPU:     y = exp(A) cos(P), A = log(r) W_re^T - k W_im^T, P = log(r) W_im^T + k W_re^T
 //   RealNPU: y = exp(A) cos(P), A = log(r) W_re^T,            P = k W_re^T
 // log(r) and k are kept stacked as Z = [log r; k] [2B, I], so that one matmul with 2B rows
 // gives both log(r) W^T and k W^T, and one accumulation gives both halves of dW.
-// The improved RealNPU (Mistry, Hare & Farrahi) clamps W_re to [-1, 1] too and regularises with
+// The improved RealNPU (Mistry, Hare & Farrahi) also clamps the parameters themselves after each
+// step, the gate to [0, 1] and W_re to [-1, 1], and regularises with
 // mean|1 - |W_re|| + mean(min(|g|, |1 - g|)) instead of the L1 norm.
 #include <algorithm>
 #include <cmath>
@@ -55,7 +58,7 @@ class PowerUnit final : public Layer {
     for (int b = 0; b < B; ++b) {
       for (int i = 0; i < in_; ++i) {
         const int64_t at = static_cast<int64_t>(b) * in_ + i;
-        const float g = gate[i];
+        const float g = std::clamp(gate[i], 0.0f, 1.0f);
         // As LibTorch: g * (|x| + eps) + (1 - g), and (g * pi) * [x < 0].
         r_[at] = g * (std::fabs(x[at]) + epsilon_) + (1.0f - g);
         k[at] = x[at] < 0.0f ? g * pi : 0.0f;
@@ -132,11 +135,13 @@ class PowerUnit final : public Layer {
         if (x[at] < 0.0f)
           phase_sum_[i] += d_k[at];
         if (dx != nullptr)
-          dx[at] = d_r * gate[i] * sign_of(x[at]);
+          dx[at] = d_r * std::clamp(gate[i], 0.0f, 1.0f) * sign_of(x[at]);
       }
     }
-    for (int i = 0; i < in_; ++i)
-      g_gate[i] += gate_sum_[i] + phase_sum_[i] * pi;
+    for (int i = 0; i < in_; ++i) {
+      if (gate[i] >= 0.0f && gate[i] <= 1.0f)  // the clamp passes no gradient outside [0, 1]
+        g_gate[i] += gate_sum_[i] + phase_sum_[i] * pi;
+    }
   }
 
   // R = mean |p| over W_re, W_im and the gate, with d|p|/dp = sgn(p) (0 at 0).
@@ -153,15 +158,15 @@ class PowerUnit final : public Layer {
     return scale * total / static_cast<double>(count);
   }
 
-  // The gate is clamped to [0, 1] (and, improved, W_re to [-1, 1]).
+  // The improved Real NPU clamps its parameters: the gate to [0, 1] and W_re to [-1, 1].
   void project(float* params) override {
+    if (!improved_)
+      return;
     float* gate = params + weight_count() * (real_ ? 1 : 2);
     for (int i = 0; i < in_; ++i)
       gate[i] = std::clamp(gate[i], 0.0f, 1.0f);
-    if (improved_) {
-      for (int64_t t = 0; t < weight_count(); ++t)
-        params[t] = std::clamp(params[t], -1.0f, 1.0f);
-    }
+    for (int64_t t = 0; t < weight_count(); ++t)
+      params[t] = std::clamp(params[t], -1.0f, 1.0f);
   }
 
  private:

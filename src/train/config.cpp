@@ -33,6 +33,7 @@ void check_regularizer(const std::optional<RegularizerSchedule>& regularizer) {
   check_setting(regularizer->scale, "training: regulariser scale");
   check(regularizer->start >= 0 && regularizer->end >= 0,
         "training: regulariser start and end must be >= 0");
+  check(regularizer->tenfold_every >= 0, "training: regulariser tenfold_every must be >= 0");
 }
 
 std::string size_text(const std::vector<int64_t>& sizes) {

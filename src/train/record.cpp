@@ -135,6 +135,15 @@ class Fields {
   std::string path_;
 };
 
+// A schedule as records write it; the ladder's step only when it has one, so that records of
+// linear schedules read as before.
+nlohmann::json schedule_to_json(const RegularizerSchedule& r) {
+  nlohmann::json out = {{"scale", r.scale}, {"start", r.start}, {"end", r.end}};
+  if (r.tenfold_every > 0)
+    out["tenfold_every"] = r.tenfold_every;
+  return out;
+}
+
 }  // namespace
 
 RunConfig config_from_json(const nlohmann::json& json) {
@@ -213,6 +222,8 @@ RunConfig config_from_json(const nlohmann::json& json) {
     const Fields regularizer = training.object("regularizer");
     r.regularizer = RegularizerSchedule{regularizer.real("scale"), regularizer.integer("start"),
                                         regularizer.integer("end")};
+    if (regularizer.has("tenfold_every"))
+      r.regularizer->tenfold_every = regularizer.integer("tenfold_every");
   } else if (!training.at("regularizer").is_string()) {
     training.fail("regularizer", "an object or the per-unit default's description");
   }
@@ -264,7 +275,7 @@ nlohmann::json config_to_json(const RunConfig& config) {
     optimizer["clip_grad_norm"] = config.optimizer.clip_grad_norm;
   if (config.training.regularizer) {
     const auto& r = *config.training.regularizer;
-    training["regularizer"] = {{"scale", r.scale}, {"start", r.start}, {"end", r.end}};
+    training["regularizer"] = schedule_to_json(r);
   } else {
     training["regularizer"] = "per-unit defaults, scaled to the run length";
   }
@@ -329,7 +340,7 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
   }
   auto schedules = nlohmann::json::array();
   for (const auto& s : result.schedules) {
-    schedules.push_back({{"scale", s.scale}, {"start", s.start}, {"end", s.end}});
+    schedules.push_back(schedule_to_json(s));
   }
   return {
       {"nalu_version", kVersion},

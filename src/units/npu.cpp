@@ -67,7 +67,9 @@ void NPUImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor NPUImpl::forward(const torch::Tensor& input) {
   detail::check_input(input, options.in_features(), real ? "real-npu" : "npu");
-  return functional::npu(input, w_real, w_imag, gate, options.epsilon());
+  // Heim et al.'s gate is the parameter clamped into [0, 1] in the forward pass; out there it
+  // passes no gradient, so a gate pushed past 0 or 1 stays shut or open.
+  return functional::npu(input, w_real, w_imag, gate.clamp(0.0, 1.0), options.epsilon());
 }
 
 torch::Tensor NPUImpl::regularization_loss(double scale) const {
@@ -88,8 +90,9 @@ torch::Tensor NPUImpl::regularization_loss(double scale) const {
 
 double NPUImpl::sparsity_error() const {
   torch::NoGradGuard no_grad;
+  const auto g = gate.clamp(0.0, 1.0);
   double error = std::max(detail::distance_to_integer(w_real),
-                          torch::min(gate, 1 - gate).abs().max().item<double>());
+                          torch::min(g, 1 - g).abs().max().item<double>());
   if (w_imag.defined())
     error = std::max(error, w_imag.abs().max().item<double>());
   return error;
@@ -106,7 +109,7 @@ Formula NPUImpl::formula() const {
   const int in = checked_narrow<int>(options.in_features(), "formula: input size");
   Formula formula;
   const auto weight = detail::to_vector(w_real);
-  const auto g = detail::to_vector(gate);
+  const auto g = detail::to_vector(gate.clamp(0.0, 1.0));
   std::vector<bool> read(in);
   for (int i = 0; i < in; ++i) {
     const double rounded = std::round(g[i]);
@@ -143,17 +146,28 @@ Formula NPUImpl::formula() const {
 }
 
 void NPUImpl::after_optimizer_step() {
+  // The improved Real NPU clamps the parameters themselves (its authors' --npu-clip wg).
+  if (!options.improved())
+    return;
   torch::NoGradGuard no_grad;
   gate.clamp_(0.0, 1.0);
-  if (options.improved())
-    w_real.clamp_(-1.0, 1.0);
+  w_real.clamp_(-1.0, 1.0);
 }
 
 RegularizerSchedule NPUImpl::default_regularizer() const {
   // The improved Real NPU's ramp: weight 1 over steps 50,000-75,000 of its authors' 10^5-step
-  // runs, written for kReferenceIterations like every default. The plain NPUs have none by
-  // default (their authors' L1 weight grows from 10^-9 to 10^-7; pass --regularizer).
-  return options.improved() ? RegularizerSchedule{1.0, 2'500'000, 3'750'000} : kNoRegularizer;
+  // runs, written for kReferenceIterations like every default.
+  if (options.improved())
+    return {1.0, 2'500'000, 3'750'000};
+  // The plain NPUs' L1 term, beta * sum|p| with beta 10^-9 at the start, tenfold every 10^4
+  // steps, 10^-7 from step 2 * 10^4 of 10^5 on (Mistry, Hare & Farrahi's runs of Heim et al.'s
+  // units); regularization_loss takes the mean, so the sum's beta is scaled by the count.
+  double count = static_cast<double>(w_real.numel() + gate.numel());
+  if (w_imag.defined())
+    count += static_cast<double>(w_imag.numel());
+  RegularizerSchedule schedule{1e-7 * count, 0, 1'000'000};
+  schedule.tenfold_every = 500'000;
+  return schedule;
 }
 
 std::shared_ptr<torch::nn::Module> RealNPUImpl::clone(

@@ -32,8 +32,9 @@ torch::Tensor awkward_inputs() {
   return matrix({{0, -0.0, 1e-20, -1e6, 5}, {1e6, -1e-6, 0, 2, -3}, {-0.5, 1, -1, 1e-6, 1e-30}});
 }
 
-// Random NPU parameters: W_re and W_im ~ N(0, 0.5), gates in [0, 1] including both ends, and
-// some exact zeros (where |w|' = sgn(w) = 0).
+// Random NPU parameters: W_re and W_im ~ N(0, 0.5), gates in [-0.5, 1.5] with both ends of
+// [0, 1] (the forward pass clamps the gate; outside [0, 1] it passes no gradient, on the ends
+// it does), and some exact zeros (where |w|' = sgn(w) = 0).
 void randomise_npu(torch::nn::Module& unit, uint64_t seed) {
   torch::manual_seed(seed);
   auto parameters = unit.named_parameters();
@@ -48,9 +49,13 @@ void randomise_npu(torch::nn::Module& unit, uint64_t seed) {
     assign(w_imag, imag);
   }
   auto gate = parameters["gate"];
-  auto g = torch::rand(gate.sizes());
+  auto g = torch::rand(gate.sizes()) * 2 - 0.5;
   g.index_put_({0}, 0.0);
   g.index_put_({1}, 1.0);
+  if (g.numel() > 3) {
+    g.index_put_({2}, -0.25);
+    g.index_put_({3}, 1.25);
+  }
   assign(gate, g);
 }
 

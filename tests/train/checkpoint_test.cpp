@@ -332,6 +332,11 @@ TEST(ConfigJson, RoundTripsEveryPreset) {
   config.model.settings.nalu_shared_weights = false;
   const auto json = nalu::config_to_json(config);
   EXPECT_EQ(nalu::config_to_json(nalu::config_from_json(json)), json);
+  EXPECT_FALSE(json["training"]["regularizer"].contains("tenfold_every"));
+  config.training.regularizer->tenfold_every = 5;  // the NPU's L1 ladder
+  const auto ladder = nalu::config_to_json(config);
+  EXPECT_EQ(ladder["training"]["regularizer"]["tenfold_every"], 5);
+  EXPECT_EQ(nalu::config_from_json(ladder).training.regularizer->tenfold_every, 5);
 }
 
 TEST(ConfigJson, NamesTheBadField) {

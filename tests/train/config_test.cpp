@@ -81,6 +81,9 @@ TEST(RunConfig, ValidationNamesTheProblem) {
   EXPECT_NO_THROW(config.validate());
   config.training.regularizer->end = -1;
   EXPECT_THROW_WITH(config.validate(), "training: regulariser start and end must be >= 0");
+  config.training.regularizer->end = 10;
+  config.training.regularizer->tenfold_every = -5;
+  EXPECT_THROW_WITH(config.validate(), "training: regulariser tenfold_every must be >= 0");
   config = RunConfig();
   config.training.accuracy_atol = -1e-4;
   EXPECT_THROW_WITH(config.validate(),

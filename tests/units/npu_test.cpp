@@ -111,14 +111,30 @@ TEST(NpuTest, DivergedGateOrWeightsAreNotAnExactFormula) {
   EXPECT_FALSE(unit->formula().exact());
 }
 
-TEST(NpuTest, AfterOptimizerStepClampsTheGateOnly) {
+// Heim et al. clamp the gate in the forward pass, not the parameter: a gate pushed past 1 (or 0)
+// reads as 1 (or 0), passes no gradient, and stays where it is after the step.
+TEST(NpuTest, TheGateIsClampedInTheForwardPassOnly) {
   torch::manual_seed(5);
-  NPU unit(3, 1);
+  RealNPU unit(3, 1);
   assign(unit->gate, torch::tensor({1.5f, -0.5f, 0.25f}));
-  assign(unit->w_real, matrix({{3, -4, 0.5}}));
+  assign(unit->w_real, matrix({{1, -1, 0.5}}));
+  const auto x = torch::tensor({{2.0f, 3.0f, 4.0f}});
+  const auto y = unit->forward(x);
+  // Gates 1, 0, 0.25: 2^1 * 1^-1 * (0.25 (4 + eps) + 0.75)^0.5.
+  EXPECT_NEAR(y.item<double>(), 2.0 * std::sqrt(0.25 * 4.0 + 0.75), 1e-5);
+  y.sum().backward();
+  const auto gate_grad = unit->gate.grad();
+  EXPECT_EQ(gate_grad[0].item<double>(), 0.0);
+  EXPECT_EQ(gate_grad[1].item<double>(), 0.0);
+  EXPECT_NE(gate_grad[2].item<double>(), 0.0);
   unit->after_optimizer_step();
-  EXPECT_TRUE(close_to(unit->gate, torch::tensor({1.0f, 0.0f, 0.25f}), 0.0));
-  EXPECT_TRUE(close_to(unit->w_real, matrix({{3, -4, 0.5}}), 0.0));
+  EXPECT_TRUE(close_to(unit->gate, torch::tensor({1.5f, -0.5f, 0.25f}), 0.0));
+  EXPECT_TRUE(close_to(unit->w_real, matrix({{1, -1, 0.5}}), 0.0));
+  // The readout and the sparsity error read the clamped gate.
+  assign(unit->w_real, matrix({{1, -1, 0}}));
+  assign(unit->gate, torch::tensor({1.5f, 1.0f, -0.5f}));
+  EXPECT_EQ(unit->sparsity_error(), 0.0);
+  EXPECT_TRUE(unit->formula().exact());
 }
 
 TEST(NpuTest, RegularizationLossIsMeanAbsoluteParameter) {
@@ -191,9 +207,19 @@ TEST(NpuTest, ImprovedRealNpuStartsClampsAndRegularisesAsItsAuthorsDo) {
   EXPECT_EQ(scaled_to_run(schedule, 100'000).start, 50'000);
   EXPECT_EQ(scaled_to_run(schedule, 100'000).end, 75'000);
   EXPECT_EQ(schedule.scale, 1.0);
-  // The plain Real NPU keeps Xavier's start, its unclamped W and no default regulariser.
+  // The plain Real NPU keeps Xavier's start and its unclamped W, and its authors' L1 term:
+  // beta sum|p| with beta 10^-9, 10^-8 from step 10^4 and 10^-7 from 2 * 10^4 of 10^5 on (the
+  // unit's loss is the mean over its 4 parameters, hence the factor 4).
   RealNPU plain(2, 1);
-  EXPECT_EQ(plain->default_regularizer().scale, 0.0);
+  const auto l1 = scaled_to_run(plain->default_regularizer(), 100'000);
+  EXPECT_EQ(l1.tenfold_every, 10'000);
+  EXPECT_NEAR(l1.at(0), 4e-9, 1e-20);
+  EXPECT_NEAR(l1.at(9'999), 4e-9, 1e-20);
+  EXPECT_NEAR(l1.at(10'000), 4e-8, 1e-20);
+  EXPECT_NEAR(l1.at(19'999), 4e-8, 1e-20);
+  EXPECT_NEAR(l1.at(20'000), 4e-7, 1e-20);
+  EXPECT_NEAR(l1.at(99'000), 4e-7, 1e-20);
+  EXPECT_NEAR(NPU(2, 1)->default_regularizer().scale, 6e-7, 1e-20);  // W_re, W_im and gate
   EXPECT_TRUE(contains(message_of<c10::Error>([] { NPU(NPUOptions(2, 1).improved(true)); }),
                        "the improved form is the Real NPU's"));
 }

@@ -120,6 +120,23 @@ TEST(RegularizerScheduleTest, RampsLinearlyBetweenStartAndEnd) {
   EXPECT_DOUBLE_EQ(kNmuSchedule.at(1'250'000), 2.5);
 }
 
+TEST(RegularizerScheduleTest, TheLadderGrowsTenfoldUpToItsEnd) {
+  RegularizerSchedule ladder{1e-7, 1'000, 21'000};
+  ladder.tenfold_every = 10'000;
+  EXPECT_EQ(ladder.at(999), 0.0);
+  EXPECT_DOUBLE_EQ(ladder.at(1'000), 1e-9);
+  EXPECT_DOUBLE_EQ(ladder.at(10'999), 1e-9);
+  EXPECT_DOUBLE_EQ(ladder.at(11'000), 1e-8);
+  EXPECT_DOUBLE_EQ(ladder.at(20'999), 1e-8);
+  EXPECT_EQ(ladder.at(21'000), 1e-7);
+  EXPECT_EQ(ladder.at(5'000'000), 1e-7);
+  // Stretched with the run like the ramp; a step never shrinks to 0.
+  const auto half = scaled_to_run(ladder, kReferenceIterations / 2);
+  EXPECT_EQ(half.tenfold_every, 5'000);
+  EXPECT_EQ(half.end, 10'500);
+  EXPECT_EQ(scaled_to_run(ladder, 1).tenfold_every, 1);
+}
+
 TEST(StackTest, MlpAloneBuildsOneNetworkWithInnerSizesAsHidden) {
   torch::manual_seed(5);
   UnitSettings settings;

@@ -37,8 +37,10 @@ torch::Tensor npu(const torch::Tensor& input, const torch::Tensor& w_real,
                   const torch::Tensor& w_imag, const torch::Tensor& gate, double epsilon);
 }  // namespace functional
 
-/// Shared by NPU and RealNPU: W_re Xavier uniform, W_im zeros, gate 0.5 and clamped to [0, 1];
-/// regulariser mean |parameters| (L1). Source: Heim et al., "Neural Power Units", NeurIPS 2020.
+/// Shared by NPU and RealNPU: W_re Xavier uniform, W_im zeros, gate 0.5, clamped into [0, 1] in
+/// the forward pass (no gradient outside); regulariser mean |parameters| (L1), by default
+/// growing tenfold every 10% of the run to 10^-7 per parameter summed (default_regularizer()).
+/// Source: Heim et al., "Neural Power Units", NeurIPS 2020.
 /// The improved Real NPU (NPUOptions::improved) changes the start, clamping and regulariser.
 class NPUImpl : public torch::nn::Cloneable<NPUImpl>, public ArithmeticUnit {
  public:
