@@ -49,9 +49,9 @@ inline RegularizerSchedule scaled_to_run(RegularizerSchedule schedule, int64_t i
   const double factor = static_cast<double>(iterations) / static_cast<double>(kReferenceIterations);
   schedule.start = static_cast<int64_t>(static_cast<double>(schedule.start) * factor);
   schedule.end = static_cast<int64_t>(static_cast<double>(schedule.end) * factor);
-  schedule.tenfold_every = std::max<int64_t>(
-      schedule.tenfold_every > 0 ? 1 : 0,
-      static_cast<int64_t>(static_cast<double>(schedule.tenfold_every) * factor));
+  schedule.tenfold_every =
+      std::max<int64_t>(schedule.tenfold_every > 0 ? 1 : 0,
+                        static_cast<int64_t>(static_cast<double>(schedule.tenfold_every) * factor));
   return schedule;
 }
 
