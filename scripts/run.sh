@@ -10,7 +10,11 @@ case "$what" in
   demo|test) ;;
   *) echo "usage: scripts/run.sh demo|test" >&2; exit 2 ;;
 esac
-scripts/install-deps.sh
+if [ "$what" = demo ]; then
+  scripts/install-deps.sh
+else
+  scripts/install-deps.sh test  # the Slurm and browser tests' packages too
+fi
 scripts/fetch-mnist.sh
 scripts/build.sh
 if [ "$what" = demo ]; then
