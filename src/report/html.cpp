@@ -514,12 +514,9 @@ std::vector<Block> curve_blocks(const std::vector<Cell>& cells, const std::strin
       }
       if (std::string(metric) == "extrapolation_mse" && std::isfinite(threshold) &&
           std::isfinite(first_step) && !plot.series.empty()) {
-        plot.series.push_back({"success threshold",
-                               {first_step, last_step},
-                               {threshold, threshold},
-                               {},
-                               {},
-                               "#999999"});
+        PlotSeries line("success threshold", {first_step, last_step}, {threshold, threshold});
+        line.colour = "#999999";
+        plot.series.push_back(std::move(line));
       }
       if (plot.series.empty() || !has_drawable_point(plot))
         continue;
@@ -554,8 +551,14 @@ std::string formula_table(const std::vector<Cell>& cells, bool with_range) {
         cell.row.operation + " " + cell.row.unit + (with_range ? " [" + cell.row.range + "]" : "");
     for (size_t i = 0; i < std::min(order.size(), kShown); ++i) {
       std::string formula = order[i];
-      if (formula.size() > kLongest)
-        formula = formula.substr(0, kLongest) + " …";
+      if (formula.size() > kLongest) {
+        // Cut at a character boundary: formulas hold UTF-8 ("·", "σ", "⁻¹").
+        size_t cut = kLongest;
+        while (cut > 0 && (static_cast<unsigned char>(formula[cut]) & 0xC0) == 0x80)
+          --cut;
+        formula.resize(cut);
+        formula += " …";
+      }
       rows.push_back({i == 0 ? label : "", std::to_string(counts[order[i]]), formula});
     }
     if (order.size() > kShown) {
@@ -684,26 +687,59 @@ std::string identity_of(const json& record, const std::vector<std::string>& fiel
   return parts.empty() ? "all" : join(parts, " / ");
 }
 
-// The scalar metrics of a record: top-level numbers and booleans, and those one object deep
-// ("test.exact"), but not the configuration.
-std::vector<std::pair<std::string, const json*>> scalars_of(const json& record) {
-  std::vector<std::pair<std::string, const json*>> scalars;
+// Numeric arrays shorter than this, without a "grid" to plot them against, are a few values
+// (one per replicate, a few examples) rather than a series: the table shows their mean.
+constexpr size_t kShortestSeries = 10;
+
+bool is_numeric_array(const json& value) {
+  return value.is_array() && std::all_of(value.begin(), value.end(), [](const json& v) {
+           return v.is_number() || v.is_null();
+         });
+}
+
+bool has_grid_for(const json& record, const json& value) {
+  return record.contains("grid") && record["grid"].is_array() &&
+         record["grid"].size() == value.size();
+}
+
+// The scalar metrics of a record: top-level numbers and booleans, those one object deep
+// ("test.exact"), and the means of short numeric arrays ("test_accuracy (mean)"), but not the
+// configuration.
+std::vector<std::pair<std::string, json>> scalars_of(const json& record) {
+  std::vector<std::pair<std::string, json>> scalars;
   for (const auto& [key, value] : record.items()) {
     if (key == "config" || key == "seed")
       continue;
     if (value.is_number() || value.is_boolean()) {
-      scalars.emplace_back(key, &value);
+      scalars.emplace_back(key, value);
     } else if (value.is_object()) {
       for (const auto& [inner, inner_value] : value.items()) {
         if (inner_value.is_number() || inner_value.is_boolean())
-          scalars.emplace_back(key + "." + inner, &inner_value);
+          scalars.emplace_back(key + "." + inner, inner_value);
       }
+    } else if (is_numeric_array(value) && !value.empty() && value.size() < kShortestSeries &&
+               !has_grid_for(record, value) && key != "grid") {
+      std::vector<double> values;
+      for (const auto& v : value)
+        values.push_back(v.is_number() ? v.get<double>() : NAN);
+      double sum = 0;
+      size_t finite = 0;
+      for (const double v : values) {
+        if (std::isfinite(v)) {
+          sum += v;
+          ++finite;
+        }
+      }
+      scalars.emplace_back(key + " (mean)",
+                           finite > 0 ? json(sum / static_cast<double>(finite)) : json());
     }
   }
   return scalars;
 }
 
 std::string scalar_text(const json& value) {
+  if (value.is_null())
+    return "-";
   if (value.is_boolean())
     return value.get<bool>() ? "yes" : "no";
   if (value.is_number_integer())
@@ -736,7 +772,7 @@ std::string scalar_table(const std::vector<const json*>& records,
       row.push_back(record->contains("seed") ? (*record)["seed"].dump() : "");
     std::map<std::string, std::string> cells;
     for (const auto& [name, value] : scalars_of(*record))
-      cells[name] = scalar_text(*value);
+      cells[name] = scalar_text(value);
     for (const auto& column : columns)
       row.push_back(cells.contains(column) ? cells[column] : "");
     rows.push_back(std::move(row));
@@ -756,20 +792,17 @@ const char* const kXKeys[] = {"step", "length", "digits", "time", "update", "epo
 // index) and arrays of objects with an x-like key ("lengths": accuracy against length).
 std::vector<Curve> curves_of(const json& record, const std::string& identity) {
   std::vector<Curve> curves;
-  const json* grid = nullptr;
-  if (record.contains("grid") && record["grid"].is_array())
-    grid = &record["grid"];
   for (const auto& [key, value] : record.items()) {
     if (!value.is_array() || value.size() < 2 || key == "grid")
       continue;
-    const bool numbers = std::all_of(value.begin(), value.end(),
-                                     [](const json& v) { return v.is_number() || v.is_null(); });
-    if (numbers) {
-      const bool against_grid = grid != nullptr && grid->size() == value.size();
+    if (is_numeric_array(value)) {
+      const bool against_grid = has_grid_for(record, value);
+      if (!against_grid && value.size() < kShortestSeries)
+        continue;  // a few values: the table shows their mean
       Curve curve{key, against_grid ? "grid" : "index in '" + key + "'", identity, {}};
       for (size_t i = 0; i < value.size(); ++i) {
         const double x =
-            against_grid ? number_of(json{{"x", (*grid)[i]}}, "x") : static_cast<double>(i);
+            against_grid ? number_of(json{{"x", record["grid"][i]}}, "x") : static_cast<double>(i);
         if (std::isfinite(x))
           curve.points.emplace_back(x, value[i].is_number() ? value[i].get<double>() : NAN);
       }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nalu {
@@ -46,6 +47,10 @@ std::vector<double> nice_ticks(double low, double high, int target);
 /// break the line. `low` and `high`, when given (one per x), shade the band between them under
 /// the line, e.g. the quartiles around a median over seeds.
 struct PlotSeries {
+  // A constructor rather than an aggregate, so that {label, x, y} leaves the band and the
+  // colour empty without -Wmissing-field-initializers.
+  PlotSeries(std::string label_ = {}, std::vector<double> x_ = {}, std::vector<double> y_ = {})
+      : label(std::move(label_)), x(std::move(x_)), y(std::move(y_)) {}
   std::string label;
   std::vector<double> x, y;
   std::vector<double> low, high;  // empty, or one per x
