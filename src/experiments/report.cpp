@@ -321,7 +321,7 @@ void draw_band(std::ostringstream& svg, const PlotSeries& series, const std::str
     if (upper.size() > 1) {
       std::reverse(lower.begin(), lower.end());
       svg << "<polygon points=\"" << join(upper, " ") << " " << join(lower, " ") << "\" fill=\""
-          << escape_xml(colour) << "\" fill-opacity=\"0.15\" stroke=\"none\"/>\n";
+          << escape_xml(colour) << "\" fill-opacity=\"0.12\" stroke=\"none\"/>\n";
     }
     upper.clear();
     lower.clear();

@@ -747,37 +747,54 @@ std::string scalar_text(const json& value) {
   return format_significant(value.get<double>(), 4);
 }
 
+// The records' scalar metrics, one row per record; a metric with the same value in every record
+// (a step count, a size) is given once above the table instead of in a column.
 std::string scalar_table(const std::vector<const json*>& records,
                          const std::vector<std::string>& fields) {
   std::vector<std::string> columns;
-  std::set<std::string> known;
+  std::map<std::string, std::set<std::string>> values;
+  std::vector<std::map<std::string, std::string>> cells;
   bool seeds = false;
   for (const json* record : records) {
     seeds = seeds || record->contains("seed");
+    auto& row = cells.emplace_back();
     for (const auto& [name, value] : scalars_of(*record)) {
-      if (known.insert(name).second)
+      if (!values.contains(name))
         columns.push_back(name);
+      row[name] = scalar_text(value);
+      values[name].insert(row[name]);
     }
+  }
+  std::vector<std::string> constant;
+  if (records.size() > 1) {
+    std::erase_if(columns, [&](const std::string& column) {
+      const bool everywhere = std::all_of(cells.begin(), cells.end(),
+                                          [&](const auto& row) { return row.contains(column); });
+      if (!everywhere || values[column].size() != 1)
+        return false;
+      constant.push_back(column + " " + *values[column].begin());
+      return true;
+    });
   }
   std::vector<std::string> header = fields;
   if (seeds)
     header.push_back("seed");
   header.insert(header.end(), columns.begin(), columns.end());
   std::vector<std::vector<std::string>> rows;
-  for (const json* record : records) {
+  for (size_t r = 0; r < records.size(); ++r) {
     std::vector<std::string> row;
     for (const auto& field : fields)
-      row.push_back(text_of(*record, field.c_str()));
+      row.push_back(text_of(*records[r], field.c_str()));
     if (seeds)
-      row.push_back(record->contains("seed") ? (*record)["seed"].dump() : "");
-    std::map<std::string, std::string> cells;
-    for (const auto& [name, value] : scalars_of(*record))
-      cells[name] = scalar_text(value);
+      row.push_back(records[r]->contains("seed") ? (*records[r])["seed"].dump() : "");
     for (const auto& column : columns)
-      row.push_back(cells.contains(column) ? cells[column] : "");
+      row.push_back(cells[r].contains(column) ? cells[r].at(column) : "");
     rows.push_back(std::move(row));
   }
-  return html_table(header, rows, "numbers", fields.size());
+  std::string html;
+  if (!constant.empty())
+    html += "<p>The same in every record: " + escape_xml(join(constant, ", ")) + ".</p>\n";
+  return html + html_table(header, rows, "numbers", fields.size());
 }
 
 // One record's curve of a named series.
@@ -889,9 +906,9 @@ std::vector<Block> experiment_plots(const std::vector<const json*>& records,
       for (size_t i = 0; i < members.size(); ++i) {
         const auto& member_runs = runs[name][members[i]];
         PlotSeries series = summarize_curves(member_runs, options.max_curve_points);
-        series.label = members[i] + (member_runs.size() > 1
-                                         ? " (median of " + std::to_string(member_runs.size()) + ")"
-                                         : "");
+        series.label =
+            members[i] +
+            (member_runs.size() > 1 ? " (n=" + std::to_string(member_runs.size()) + ")" : "");
         if (!head.empty() && members[i].size() > head.size() + 3)
           series.label = series.label.substr(head.size() + 3);
         for (const double y : series.y) {
@@ -1045,7 +1062,8 @@ figure.mismatch { outline: 3px solid #d62728; }
 .legend .key { margin-right: 14px; white-space: nowrap; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
   margin-right: 5px; vertical-align: -1px; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { overflow: auto; max-height: 560px; }
+.table-wrap th { position: sticky; top: 0; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 10px; text-align: left;
   vertical-align: top; }
