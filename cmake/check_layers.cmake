@@ -14,7 +14,8 @@ endif()
 get_filename_component(ROOT "${ROOT}" ABSOLUTE)
 
 # Each layer: the paths (regular expressions on the path below ROOT) of its files.
-set(layers core kernels units io tasks data run fused metrics train sweep experiments umbrella)
+set(layers core kernels units io tasks data run fused metrics train sweep experiments report
+  umbrella)
 set(core_paths
   "^include/nalu/(error|strings|limits|regularizer|formula|random|version)\\.h$"
   "^src/[^/]+\\.(h|cpp)$" "^src/random/")
@@ -30,6 +31,7 @@ set(metrics_paths "^include/nalu/metrics/" "^src/metrics/")
 set(train_paths "^include/nalu/train/" "^src/train/")
 set(sweep_paths "^include/nalu/sweep/" "^src/sweep/")
 set(experiments_paths "^include/nalu/experiments/" "^include/nalu/models/" "^src/experiments/")
+set(report_paths "^include/nalu/report/" "^src/report/")
 set(umbrella_paths "^include/nalu/nalu\\.h$")
 
 # Each layer: the layers it may include besides its own.
@@ -45,7 +47,8 @@ set(metrics_uses core tasks run)
 set(train_uses core kernels units io tasks run fused metrics)
 set(sweep_uses core units io tasks run metrics train)
 set(experiments_uses core units io tasks data run metrics train)
-set(umbrella_uses core units io tasks data run metrics train sweep experiments)
+set(report_uses core metrics sweep experiments)
+set(umbrella_uses core units io tasks data run metrics train sweep experiments report)
 
 # The layers whose headers in src/ the others may include: the shared base and the fused
 # engine, which has no public headers. Every other layer's src/ headers are its own.

@@ -22,6 +22,7 @@
 #include "numbers.h"
 #include "progress.h"
 #include "recurrent_command.h"
+#include "report_command.h"
 #include "train_command.h"
 #include "words_command.h"
 
@@ -89,6 +90,8 @@ int nalu::cli::run(int argc, const char* const* argv) {
   CLI::App* eval = nalu::cli::add_eval_command(app, eval_flags);
   nalu::cli::ExperimentFlags experiment_flags;
   CLI::App* experiment = nalu::cli::add_experiment_command(app, experiment_flags);
+  nalu::cli::ReportFlags report_flags;
+  CLI::App* report = nalu::cli::add_report_command(app, report_flags);
   nalu::cli::WordsFlags words_flags;
   CLI::App* words = nalu::cli::add_words_command(app, words_flags);
   nalu::cli::add_number_checks(app);
@@ -117,6 +120,8 @@ int nalu::cli::run(int argc, const char* const* argv) {
       return nalu::cli::run_eval_command(eval_flags);
     if (app.got_subcommand(experiment))
       return nalu::cli::run_experiment_command(experiment_flags);
+    if (app.got_subcommand(report))
+      return nalu::cli::run_report_command(report_flags);
     if (app.got_subcommand(words))
       return nalu::cli::run_words_command(words_flags);
     return nalu::cli::run_train_command(train_flags);

@@ -26,6 +26,7 @@
 #include "nalu/models/head.h"
 #include "nalu/random.h"
 #include "nalu/regularizer.h"
+#include "nalu/report/html.h"
 #include "nalu/strings.h"
 #include "nalu/sweep/bench.h"
 #include "nalu/sweep/records.h"

@@ -24,6 +24,28 @@ std::string escape_cell(const std::string& text) {
   return out;
 }
 
+// A pixel coordinate with two decimals.
+std::string px(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", value);
+  return buffer;
+}
+
+// Distinct colours (Tableau 10 and its lighter partners), then dash patterns when there are
+// more lines than colours.
+const std::vector<std::string>& palette() {
+  static const std::vector<std::string> kColours = {
+      "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+      "#bcbd22", "#17becf", "#393b79", "#e7ba52", "#637939", "#ad494a", "#a55194", "#6b6ecf"};
+  return kColours;
+}
+const std::vector<std::string>& dashes() {
+  static const std::vector<std::string> kDashes = {"", "7 3", "2 2", "9 3 2 3"};
+  return kDashes;
+}
+
+}  // namespace
+
 std::string escape_xml(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -47,29 +69,14 @@ std::string escape_xml(const std::string& text) {
   return out;
 }
 
-// A pixel coordinate with two decimals.
-std::string px(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", value);
-  return buffer;
+const std::string& plot_colour(size_t index) {
+  return palette()[index % palette().size()];
 }
 
-// Distinct colours (Tableau 10 and its lighter partners), then dash patterns when there are
-// more lines than colours.
-const std::vector<std::string>& palette() {
-  static const std::vector<std::string> kColours = {
-      "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-      "#bcbd22", "#17becf", "#393b79", "#e7ba52", "#637939", "#ad494a", "#a55194", "#6b6ecf"};
-  return kColours;
-}
-const std::vector<std::string>& dashes() {
-  static const std::vector<std::string> kDashes = {"", "7 3", "2 2", "9 3 2 3"};
-  return kDashes;
-}
-
-// Ticks at multiples of a 1-2-5 step covering [low, high].
 std::vector<double> nice_ticks(double low, double high, int target) {
   const double raw = (high - low) / std::max(1, target);
+  if (!(raw > 0))
+    return {low};
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   double step = magnitude;
   for (double factor : {1.0, 2.0, 5.0, 10.0}) {
@@ -82,8 +89,6 @@ std::vector<double> nice_ticks(double low, double high, int target) {
     ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
   return ticks;
 }
-
-}  // namespace
 
 std::string format_significant(double value, int digits) {
   if (std::isnan(value))
@@ -177,6 +182,9 @@ PlotFrame frame_plot(const LinePlot& plot) {
     check(series.x.size() == series.y.size(),
           "plot: series '" + series.label + "' has " + std::to_string(series.x.size()) +
               " x values but " + std::to_string(series.y.size()) + " y values");
+    check((series.low.empty() && series.high.empty()) ||
+              (series.low.size() == series.x.size() && series.high.size() == series.x.size()),
+          "plot: series '" + series.label + "' has a band of another size than its x values");
     for (size_t i = 0; i < series.x.size(); ++i) {
       check(std::isfinite(series.x[i]), "plot: series '" + series.label + "' has a non-finite x");
       const double y = f.scaled(series.y[i]);
@@ -186,6 +194,14 @@ PlotFrame frame_plot(const LinePlot& plot) {
       x_high = std::max(x_high, series.x[i]);
       y_low = std::min(y_low, y);
       y_high = std::max(y_high, y);
+      if (!series.low.empty()) {
+        for (const double edge : {f.scaled(series.low[i]), f.scaled(series.high[i])}) {
+          if (!std::isnan(edge)) {
+            y_low = std::min(y_low, edge);
+            y_high = std::max(y_high, edge);
+          }
+        }
+      }
     }
   }
   check(std::isfinite(y_low), "plot: no point can be drawn (every y is non-finite" +
@@ -234,9 +250,9 @@ void draw_page(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f
   svg << "<text x=\"" << px((f.left + f.right) / 2)
       << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << escape_xml(plot.title)
       << "</text>\n";
-  svg << "<clipPath id=\"plot-area\"><rect x=\"" << px(f.left) << "\" y=\"" << px(f.top)
-      << "\" width=\"" << px(f.right - f.left) << "\" height=\"" << px(f.bottom - f.top)
-      << "\"/></clipPath>\n";
+  svg << "<clipPath id=\"" << escape_xml(plot.id) << "-area\"><rect x=\"" << px(f.left) << "\" y=\""
+      << px(f.top) << "\" width=\"" << px(f.right - f.left) << "\" height=\""
+      << px(f.bottom - f.top) << "\"/></clipPath>\n";
 }
 
 // Bands, grid, tick labels, the frame and the axis labels.
@@ -261,7 +277,7 @@ void draw_axes(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f
   svg << "<g font-size=\"11\" fill=\"#333333\">\n";
   for (double t : f.x_ticks)
     svg << "<text x=\"" << px(f.sx(t)) << "\" y=\"" << px(bottom + 16)
-        << "\" text-anchor=\"middle\">" << escape_xml(format_significant(t, 4)) << "</text>\n";
+        << "\" text-anchor=\"middle\">" << escape_xml(format_significant(t, 6)) << "</text>\n";
   for (double t : f.y_ticks) {
     const double value = plot.log_y ? std::pow(10.0, t) : t;
     svg << "<text x=\"" << px(left - 6) << "\" y=\"" << px(f.sy(t) + 4) << "\" text-anchor=\"end\">"
@@ -277,10 +293,15 @@ void draw_axes(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f
       << escape_xml(plot.y_label + (plot.log_y ? " (log scale)" : "")) << "</text>\n";
 }
 
+// The colour of series s.
+const std::string& series_colour(const LinePlot& plot, size_t s) {
+  return plot.series[s].colour.empty() ? plot_colour(s) : plot.series[s].colour;
+}
+
 // The stroke colour and dash pattern of series s.
-std::string series_style(size_t s) {
+std::string series_style(const LinePlot& plot, size_t s) {
   std::string text = "stroke=\"";
-  text += palette()[s % palette().size()];
+  text += escape_xml(series_colour(plot, s));
   text += "\"";
   const auto& dash = dashes()[(s / palette().size()) % dashes().size()];
   if (!dash.empty()) {
@@ -291,12 +312,41 @@ std::string series_style(size_t s) {
   return text;
 }
 
+// The shaded band between a series' low and high values, one polygon per run of points where
+// both are drawable.
+void draw_band(std::ostringstream& svg, const PlotSeries& series, const std::string& colour,
+               const PlotFrame& f) {
+  std::vector<std::string> upper, lower;
+  auto flush = [&] {
+    if (upper.size() > 1) {
+      std::reverse(lower.begin(), lower.end());
+      svg << "<polygon points=\"" << join(upper, " ") << " " << join(lower, " ") << "\" fill=\""
+          << escape_xml(colour) << "\" fill-opacity=\"0.12\" stroke=\"none\"/>\n";
+    }
+    upper.clear();
+    lower.clear();
+  };
+  for (size_t i = 0; i < series.low.size(); ++i) {
+    const double low = f.scaled(series.low[i]), high = f.scaled(series.high[i]);
+    if (std::isnan(low) || std::isnan(high)) {
+      flush();
+      continue;
+    }
+    upper.push_back(px(f.sx(series.x[i])) + "," + px(f.sy(high)));
+    lower.push_back(px(f.sx(series.x[i])) + "," + px(f.sy(low)));
+  }
+  flush();
+}
+
 // One polyline per run of drawable points of each series (a lone point is a dot).
 void draw_series(std::ostringstream& svg, const LinePlot& plot, const PlotFrame& f) {
-  svg << "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"1.6\">\n";
+  svg << "<g clip-path=\"url(#" << escape_xml(plot.id)
+      << "-area)\" fill=\"none\" stroke-width=\"1.6\">\n";
   for (size_t s = 0; s < plot.series.size(); ++s) {
     const auto& series = plot.series[s];
-    svg << "<g " << series_style(s) << "><title>" << escape_xml(series.label) << "</title>\n";
+    svg << "<g class=\"mark\" " << series_style(plot, s) << "><title>" << escape_xml(series.label)
+        << "</title>\n";
+    draw_band(svg, series, series_colour(plot, s), f);
     std::vector<std::string> points;
     auto flush = [&] {
       if (points.size() == 1) {
@@ -339,7 +389,7 @@ void draw_legend(std::ostringstream& svg, const LinePlot& plot, const PlotFrame&
   for (size_t s = 0; s < plot.series.size(); ++s) {
     svg << "<line x1=\"" << px(legend_x) << "\" y1=\"" << px(legend_y) << "\" x2=\""
         << px(legend_x + 24) << "\" y2=\"" << px(legend_y) << "\" stroke-width=\"2\" "
-        << series_style(s) << "/>\n";
+        << series_style(plot, s) << "/>\n";
     svg << "<text x=\"" << px(legend_x + 30) << "\" y=\"" << px(legend_y + 4) << "\">"
         << escape_xml(plot.series[s].label) << "</text>\n";
     legend_y += row;

@@ -2,7 +2,9 @@
 // (log or linear y axis, a legend, shaded x ranges such as the training range). LibTorch-free.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nalu {
@@ -30,11 +32,29 @@ std::string format_significant(double value, int digits = 3);
 /// no values.
 std::string format_mean_sd(const std::vector<double>& values, int digits = 3, double scale = 1.0);
 
+/// `text` with '&', '<', '>' and '"' replaced by XML entities, for SVG and HTML text and
+/// attribute values.
+std::string escape_xml(const std::string& text);
+
+/// The colour of the `index`-th line of a plot ("#1f77b4", ...): 16 distinct colours, then the
+/// same again (render_svg dashes those lines).
+const std::string& plot_colour(size_t index);
+
+/// Axis ticks at multiples of a 1-2-5 step covering [low, high], about `target` of them.
+std::vector<double> nice_ticks(double low, double high, int target);
+
 /// One line of a plot. Points with a non-finite y (or y <= 0 on a log axis) are left out and
-/// break the line.
+/// break the line. `low` and `high`, when given (one per x), shade the band between them under
+/// the line, e.g. the quartiles around a median over seeds.
 struct PlotSeries {
+  // A constructor rather than an aggregate, so that {label, x, y} leaves the band and the
+  // colour empty without -Wmissing-field-initializers.
+  PlotSeries(std::string label_ = {}, std::vector<double> x_ = {}, std::vector<double> y_ = {})
+      : label(std::move(label_)), x(std::move(x_)), y(std::move(y_)) {}
   std::string label;
   std::vector<double> x, y;
+  std::vector<double> low, high;  // empty, or one per x
+  std::string colour;             // empty: plot_colour of the series' position
 };
 
 /// A shaded band over the x range [low, high], labelled in the legend.
@@ -62,10 +82,13 @@ struct LinePlot {
   std::vector<PlotSeries> series;
   std::vector<PlotBand> bands;
   int width = 900, height = 560;  // pixels, legend included
+  /// Prefix of the ids inside the SVG; plots inlined into one HTML page need distinct ones.
+  std::string id = "plot";
 };
 
-/// The plot as a standalone SVG document. Throws nalu::Error for no series, x and y of
-/// different sizes, no plottable point, non-finite x, or a size under 200 x 150 pixels.
+/// The plot as a standalone SVG document; each series is one group with class "mark". Throws
+/// nalu::Error for no series, x and y (or a band) of different sizes, no plottable point,
+/// non-finite x, or a size under 200 x 150 pixels.
 std::string render_svg(const LinePlot& plot);
 
 }  // namespace nalu
