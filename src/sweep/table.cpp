@@ -9,7 +9,6 @@
 #include <set>
 
 #include "nalu/error.h"
-#include "nalu/experiments/report.h"
 #include "nalu/metrics/success.h"
 
 namespace nalu {
@@ -213,32 +212,36 @@ std::string render_table(const std::vector<BenchRow>& rows, const std::string& f
                                            "interp. norm. err",
                                            "extrap. norm. err",
                                            "diverged"};
-  std::vector<std::vector<std::string>> cells;
-  for (const auto& r : rows) {
-    cells.push_back(
-        {r.operation, r.unit, r.range, std::to_string(r.runs),
-         fixed(100 * r.success_rate, "%.0f%%"),
-         fixed(100 * r.success_low, "%.0f") + "–" + fixed(100 * r.success_high, "%.0f%%"),
-         fixed(r.median_solved_at, "%.0f"), fixed(r.median_sparsity_error, "%.2g"),
-         fixed(r.median_extrapolation_mse, "%.3g"), fixed(r.interpolation_normalized_error, "%.3g"),
-         fixed(r.extrapolation_normalized_error, "%.3g"), std::to_string(r.diverged)});
-  }
-  if (!csv) {
-    // A selection's unit ("nmru|nru") has its '|' escaped there, so the row keeps its columns.
-    std::vector<Align> align(header.size(), Align::kRight);
-    align[0] = align[1] = align[2] = Align::kLeft;
-    return markdown_table(header, cells, align);
-  }
   std::string out;
-  for (const auto& line : {std::vector<std::vector<std::string>>{header}, cells}) {
-    for (const auto& row : line) {
-      for (size_t i = 0; i < row.size(); ++i) {
+  auto emit = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (csv) {
         if (i > 0)
           out += ',';
-        out += csv_escape(row[i]);
+        out += csv_escape(cells[i]);
+      } else {
+        out += "| ";
+        for (const char c : cells[i])  // a selection's unit ("nmru|nru") keeps its column
+          out += c == '|' ? std::string("\\|") : std::string(1, c);
+        out += ' ';
       }
-      out += '\n';
     }
+    out += csv ? "\n" : "|\n";
+  };
+  emit(header);
+  if (!csv) {
+    for (size_t i = 0; i < header.size(); ++i)
+      out += i < 3 ? "|---" : "|--:";
+    out += "|\n";
+  }
+  for (const auto& r : rows) {
+    emit({r.operation, r.unit, r.range, std::to_string(r.runs),
+          fixed(100 * r.success_rate, "%.0f%%"),
+          fixed(100 * r.success_low, "%.0f") + "–" + fixed(100 * r.success_high, "%.0f%%"),
+          fixed(r.median_solved_at, "%.0f"), fixed(r.median_sparsity_error, "%.2g"),
+          fixed(r.median_extrapolation_mse, "%.3g"),
+          fixed(r.interpolation_normalized_error, "%.3g"),
+          fixed(r.extrapolation_normalized_error, "%.3g"), std::to_string(r.diverged)});
   }
   return out;
 }
