@@ -187,10 +187,9 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
       const auto& bench_metrics = record["bench"];
       const auto& best = record.contains("best") ? record["best"] : nlohmann::json();
       const bool ok = bench_metrics.value("success", false);
-      const std::string kept =
-          bench_metrics.contains("selected")
-              ? ", kept " + bench_metrics["selected"].get<std::string>()
-              : std::string();
+      const std::string kept = bench_metrics.contains("selected")
+                                   ? ", kept " + bench_metrics["selected"].get<std::string>()
+                                   : std::string();
       std::fprintf(
           stderr, "[%zu/%zu] %s: %s (extrapolation MSE %s%s)\n", records.size(), total,
           record["run_id"].get<std::string>().c_str(),

@@ -36,6 +36,7 @@ class PowerUnit final : public Layer {
         phase_(static_cast<size_t>(max_batch) * out),
         d_ap_(2 * static_cast<size_t>(max_batch) * out),
         d_pa_(real ? 0 : 2 * static_cast<size_t>(max_batch) * out),
+        gate_(static_cast<size_t>(in)),
         gate_sum_(static_cast<size_t>(in)),
         phase_sum_(static_cast<size_t>(in)) {}
 
@@ -55,10 +56,12 @@ class PowerUnit final : public Layer {
     const float pi = static_cast<float>(M_PI);
     float* log_r = z_.data();
     float* k = z_.data() + n;
+    for (int i = 0; i < in_; ++i)
+      gate_[i] = std::clamp(gate[i], 0.0f, 1.0f);
     for (int b = 0; b < B; ++b) {
       for (int i = 0; i < in_; ++i) {
         const int64_t at = static_cast<int64_t>(b) * in_ + i;
-        const float g = std::clamp(gate[i], 0.0f, 1.0f);
+        const float g = gate_[i];
         // As LibTorch: g * (|x| + eps) + (1 - g), and (g * pi) * [x < 0].
         r_[at] = g * (std::fabs(x[at]) + epsilon_) + (1.0f - g);
         k[at] = x[at] < 0.0f ? g * pi : 0.0f;
@@ -135,7 +138,7 @@ class PowerUnit final : public Layer {
         if (x[at] < 0.0f)
           phase_sum_[i] += d_k[at];
         if (dx != nullptr)
-          dx[at] = d_r * std::clamp(gate[i], 0.0f, 1.0f) * sign_of(x[at]);
+          dx[at] = d_r * gate_[i] * sign_of(x[at]);
       }
     }
     for (int i = 0; i < in_; ++i) {
@@ -212,6 +215,7 @@ class PowerUnit final : public Layer {
   std::vector<float> phase_;      // P [B, out]
   std::vector<float> d_ap_;       // [dA; dP] [2B, out]
   std::vector<float> d_pa_;       // [dP; -dA] [2B, out] (NPU only)
+  std::vector<float> gate_;       // the gate clamped into [0, 1] [in]
   std::vector<float> gate_sum_;   // sum over the batch of dL/dr (|x| + eps - 1) [in]
   std::vector<float> phase_sum_;  // sum over the batch of dL/dk [x < 0] [in]
 };
