@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "eval_command.h"
 #include "experiment_command.h"
+#include "fit_command.h"
 #include "format.h"
 #include "formula_output.h"
 #include "interrupt.h"
@@ -90,6 +91,8 @@ int nalu::cli::run(int argc, const char* const* argv) {
   CLI::App* eval = nalu::cli::add_eval_command(app, eval_flags);
   nalu::cli::ExperimentFlags experiment_flags;
   CLI::App* experiment = nalu::cli::add_experiment_command(app, experiment_flags);
+  nalu::cli::FitFlags fit_flags;
+  CLI::App* fit = nalu::cli::add_fit_command(app, fit_flags);
   nalu::cli::ReportFlags report_flags;
   CLI::App* report = nalu::cli::add_report_command(app, report_flags);
   nalu::cli::WordsFlags words_flags;
@@ -120,6 +123,8 @@ int nalu::cli::run(int argc, const char* const* argv) {
       return nalu::cli::run_eval_command(eval_flags);
     if (app.got_subcommand(experiment))
       return nalu::cli::run_experiment_command(experiment_flags);
+    if (app.got_subcommand(fit))
+      return nalu::cli::run_fit_command(fit_flags);
     if (app.got_subcommand(report))
       return nalu::cli::run_report_command(report_flags);
     if (app.got_subcommand(words))

@@ -46,6 +46,20 @@ void apply_variant(UnitSettings& settings, const std::string& units, const std::
   }
 }
 
+}  // namespace
+
+void apply_unit_spec(RunConfig& config, const std::string& spec, int64_t hidden) {
+  const auto colon = spec.find(':');
+  std::string units = spec.substr(0, colon);
+  if (colon != std::string::npos)
+    apply_variant(config.model.settings, units, spec.substr(colon + 1));
+  config.model.units = split(units, ',');
+  if (config.model.units.size() > 1)
+    config.model.hidden.assign(config.model.units.size() - 1, hidden);
+}
+
+namespace {
+
 // The configuration of one model of a bench cell: the grid's base with the cell's operation,
 // range and seed, and `spec`'s units ("nau,nmu"; "mlp:relu6" with a variant).
 RunConfig member_config(const BenchGrid& grid, Operation op, const RangePair& range,
@@ -54,15 +68,8 @@ RunConfig member_config(const BenchGrid& grid, Operation op, const RangePair& ra
   config.task_options.op = op;
   config.task_options.interpolation = range.interpolation;
   config.task_options.extrapolation = range.extrapolation;
-  const auto colon = spec.find(':');
-  std::string units = spec.substr(0, colon);
-  if (colon != std::string::npos)
-    apply_variant(config.model.settings, units, spec.substr(colon + 1));
-  config.model.units = split(units, ',');
-  if (config.model.units.size() > 1) {
-    config.model.hidden.assign(config.model.units.size() - 1,
-                               grid.base.model.hidden.empty() ? 2 : grid.base.model.hidden.front());
-  }
+  apply_unit_spec(config, spec,
+                  grid.base.model.hidden.empty() ? 2 : grid.base.model.hidden.front());
   if (grid.adjust)
     grid.adjust(config);
   config.seed = static_cast<uint64_t>(seed);

@@ -9,6 +9,7 @@
 #include "nalu/error.h"
 #include "nalu/limits.h"
 #include "nalu/strings.h"
+#include "nalu/tasks/table.h"
 
 namespace nalu {
 
@@ -241,6 +242,15 @@ torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
 ArithmeticTask::ArithmeticTask(ArithmeticTaskOptions options) : options_(std::move(options)) {
   const auto& o = options_;
   check(o.input_size > 0, "task: input size must be positive, got " + std::to_string(o.input_size));
+  if (o.table) {
+    const auto columns = o.table->training_input.size(1);
+    check(columns == o.input_size, "task: the table has " + std::to_string(columns) +
+                                       " inputs but the input size is " +
+                                       std::to_string(o.input_size));
+    interpolation_set_ = o.table->validation;
+    extrapolation_set_ = o.table->holdout;
+    return;
+  }
   check(o.evaluation_size > 0,
         "task: evaluation size must be positive, got " + std::to_string(o.evaluation_size));
   o.interpolation.validate("interpolation");
@@ -279,11 +289,20 @@ ArithmeticTask::ArithmeticTask(ArithmeticTaskOptions options) : options_(std::mo
 }
 
 Batch ArithmeticTask::sample(int64_t batch_size, torch::Generator& generator) const {
+  if (options_.table) {
+    check(batch_size > 0, "task: batch size must be positive, got " + std::to_string(batch_size));
+    const auto& table = *options_.table;
+    const auto rows = torch::randint(table.training_input.size(0), {batch_size}, generator,
+                                     torch::TensorOptions(torch::kLong));
+    return {table.training_input.index_select(0, rows),
+            table.training_target.index_select(0, rows)};
+  }
   return sample(batch_size, options_.interpolation, generator);
 }
 
 Batch ArithmeticTask::sample(int64_t batch_size, const Range& range,
                              torch::Generator& generator) const {
+  check(!options_.table, "task: a table's examples are not drawn from a range");
   check(batch_size > 0, "task: batch size must be positive, got " + std::to_string(batch_size));
   torch::NoGradGuard no_grad;
   auto x = sample_uniform(range, {batch_size, options_.input_size}, generator);
@@ -294,10 +313,18 @@ Batch ArithmeticTask::sample(int64_t batch_size, const Range& range,
 }
 
 torch::Tensor ArithmeticTask::target(const torch::Tensor& input) const {
+  check(!options_.table, "task: a table's targets have no formula to compute them from");
   return apply_operation(options_.op, subsets_, input);
 }
 
 std::string ArithmeticTask::describe() const {
+  if (options_.table) {
+    const auto& t = *options_.table;
+    return "table rows: " + std::to_string(t.training_rows.size()) + " training, " +
+           std::to_string(t.validation_rows.size()) + " validation, " +
+           std::to_string(t.holdout_rows.size()) +
+           " held out (max |x| >= " + format_number(t.holdout_magnitude) + ")";
+  }
   const auto& s = subsets_;
   std::string text = "a = sum x[" + std::to_string(s.a_begin) + ":" + std::to_string(s.a_end) + "]";
   if (options_.op != Operation::kSquare && options_.op != Operation::kSqrt) {

@@ -11,6 +11,7 @@
 #include "kernels/kernels.h"
 #include "nalu/error.h"
 #include "nalu/limits.h"
+#include "nalu/tasks/table.h"
 
 namespace nalu {
 
@@ -40,7 +41,8 @@ BatchStream::BatchStream(const ArithmeticTask& task, uint64_t seed)
     : op_(task.options().op),
       subsets_(task.subsets()),
       input_size_(task.options().input_size),
-      seed_(seed) {
+      seed_(seed),
+      table_(task.options().table) {
   const Range& range = task.options().interpolation;
   constexpr int kMax = fused::kernels::UniformMap::kMaxIntervals;
   if (range.intervals.empty() || range.intervals.size() > static_cast<size_t>(kMax)) {
@@ -85,6 +87,18 @@ void BatchStream::fill_rows(int64_t step, int64_t first_row, int64_t rows, float
     throw Error(message);
   }
   const uint64_t key = derive_seed(seed_, static_cast<uint64_t>(step));
+  if (table_) {
+    const auto n = static_cast<uint64_t>(table_->training_input.size(0));
+    const float* x = table_->training_input.data_ptr<float>();
+    const float* y = table_->training_target.data_ptr<float>();
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto row =
+          static_cast<int64_t>(derive_seed(key, static_cast<uint64_t>(first_row + r)) % n);
+      std::copy_n(x + row * input_size_, input_size_, input + r * input_size_);
+      target[r] = y[row];
+    }
+    return;
+  }
   const auto& k = fused::kernels::table();
   const int n = checked_narrow<int>(rows, "batch stream: rows");
   const int I = checked_narrow<int>(input_size_, "batch stream: input size");

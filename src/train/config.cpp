@@ -124,7 +124,12 @@ std::vector<MemoryNeed> RunConfig::memory_needs() const {
 }
 
 void RunConfig::validate() const {
-  find_name(task_names(), task, "task");
+  if (task != "table")
+    find_name(task_names(), task, "task");
+  // A "table" config without its table still describes a model (a file nalu fit saved); only
+  // training and evaluating need the table (make_task).
+  check(!task_options.table || task == "table",
+        "task: a config with a table must name the task 'table', not '" + task + "'");
   find_name(engine_names(), engine, "engine");
   check(!model.units.empty(), "model: no unit given");
   for (const auto& unit : model.units)

@@ -155,22 +155,26 @@ RunConfig config_from_json(const nlohmann::json& json) {
   const Fields task = root.object("task");
   config.task = task.text("name");
   auto& t = config.task_options;
-  t.op = parse_operation(task.text("operation"));
+  // A table task (nalu fit) writes only its input size: its examples are not in the record.
+  const bool table = config.task == "table";
   t.input_size = task.integer("input_size");
-  t.subset_ratio = task.real("subset_ratio");
-  t.overlap_ratio = task.real("overlap_ratio");
-  t.interpolation = task.range("interpolation_range");
-  t.extrapolation = task.range("extrapolation_range");
-  t.integers = task.flag("integers");
-  t.evaluation_size = task.integer("evaluation_size");
-  if (task.has("subsets")) {
-    const Fields subsets = task.object("subsets");
-    const auto a = subsets.integers("a");
-    const auto b = subsets.integers("b");
-    if (a.size() != 2 || b.size() != 2)
-      subsets.fail("a", "[begin, end] pairs for a and b");
-    t.explicit_subsets = true;
-    t.subsets = {a[0], a[1], b[0], b[1]};
+  if (!table) {
+    t.op = parse_operation(task.text("operation"));
+    t.subset_ratio = task.real("subset_ratio");
+    t.overlap_ratio = task.real("overlap_ratio");
+    t.interpolation = task.range("interpolation_range");
+    t.extrapolation = task.range("extrapolation_range");
+    t.integers = task.flag("integers");
+    t.evaluation_size = task.integer("evaluation_size");
+    if (task.has("subsets")) {
+      const Fields subsets = task.object("subsets");
+      const auto a = subsets.integers("a");
+      const auto b = subsets.integers("b");
+      if (a.size() != 2 || b.size() != 2)
+        subsets.fail("a", "[begin, end] pairs for a and b");
+      t.explicit_subsets = true;
+      t.subsets = {a[0], a[1], b[0], b[1]};
+    }
   }
 
   const Fields model = root.object("model");
@@ -254,7 +258,10 @@ nlohmann::json config_to_json(const RunConfig& config) {
       {"integers", t.integers},
       {"evaluation_size", t.evaluation_size},
   };
-  if (t.explicit_subsets) {
+  if (config.task == "table") {
+    // Its examples are the table's (nalu fit's record describes them); the rest is unused.
+    task = {{"name", config.task}, {"input_size", t.input_size}};
+  } else if (t.explicit_subsets) {
     task["subsets"] = {{"a", {t.subsets.a_begin, t.subsets.a_end}},
                        {"b", {t.subsets.b_begin, t.subsets.b_end}}};
   }

@@ -188,6 +188,9 @@ Formula readout(const Formula& literal, const ArithmeticTask& task) {
 }
 
 ArithmeticTask make_task(const RunConfig& config) {
+  check(config.task != "table" || config.task_options.table,
+        "task 'table' needs its table of examples (task_options.table); a model file does not "
+        "hold it");
   ArithmeticTaskOptions options = config.task_options;
   options.seed = config.seed;
   return ArithmeticTask(options);

@@ -241,5 +241,40 @@ expect_error 2 "not a nalu archive" words -m "$work/table.txt" "seven"
 expect_error 2 "phrases is required" words -m "$work/none.nalu"
 fi
 
+if in_part checks; then
+# --- nalu fit: a bad table is one line naming the line and column, and writes nothing ---
+echo "kept" >"$work/fit.json"
+printf 'a,b,y\n1,2,3\n2,x,5\n' >"$work/bad.csv"
+expect_error 2 "bad.csv:3:2 (column 'b'): 'x' is not a number" fit "$work/bad.csv" -t y -o "$work/fit.json"
+printf 'a,b,y\n1,2,3\n2,3\n' >"$work/bad.csv"
+expect_error 2 "bad.csv:3: the row has 2 cells, the header 3" fit "$work/bad.csv" -t y -o "$work/fit.json"
+printf 'a,b,y\n1,nan,3\n' >"$work/bad.csv"
+expect_error 2 "bad.csv:2:2 (column 'b'): 'nan' is not a finite number" fit "$work/bad.csv" -t y
+printf 'a,b,y\n1,,3\n' >"$work/bad.csv"
+expect_error 2 "bad.csv:2:2 (column 'b'): empty cell" fit "$work/bad.csv" -t y
+: >"$work/bad.csv"
+expect_error 2 "bad.csv: empty file" fit "$work/bad.csv" -t y
+expect_error 2 "cannot read" fit "$work/none.csv" -t y
+printf 'a,b,y\n1,2,3\n2,3,5\n3,4,7\n' >"$work/small.csv"
+expect_error 2 "no column 'z'; the table has a, b, y" fit "$work/small.csv" -t z -o "$work/fit.json"
+expect_error 2 "input column 'a' is named twice" fit "$work/small.csv" -t y --inputs a,a
+expect_error 2 "unknown unit 'nmx'" fit "$work/small.csv" -t y --units nmx
+if [ "$(cat "$work/fit.json")" = kept ]; then pass; else fail "fit: bad input changed the record"; fi
+# --- nalu fit: a product recovered exactly, with its record and model ---
+awk 'BEGIN { srand(3); print "a,b,y"; for (i = 0; i < 200; i++) {
+  a = 1 + 9 * rand(); b = 1 + 9 * rand(); printf "%.17g,%.17g,%.17g\n", a, b, a * b } }' \
+  >"$work/mul.csv"
+if "$nalu" fit "$work/mul.csv" -t y --units nau,nmu --seeds 2 -q -o "$work/fit.json" \
+  --save-model "$work/fit.model" >"$work/out" 2>"$work/err" &&
+  grep -q "^  y = a · b$" "$work/out" && grep -q "^  y = a\*b$" "$work/out" &&
+  grep -q "^verdict: exact" "$work/out" && grep -q '"verdict": "exact"' "$work/fit.json" &&
+  [ -s "$work/fit.model" ] && [ ! -s "$work/err" ]; then
+  pass
+else
+  fail "fit of a product: $(cat "$work/out" "$work/err")"
+fi
+expect_error 2 "task 'table' needs its table" eval -m "$work/fit.model"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -105,6 +105,12 @@ void apply_overrides(BenchGrid& grid, const BenchOverrides& overrides);
 /// ("nmru|real-npu:improved" stays one spec).
 std::vector<std::string> parse_unit_specs(const std::string& text);
 
+/// Sets `config`'s model to one model of a unit spec: "nau,nmu" (one unit per layer, each hidden
+/// layer `hidden` wide), "mlp:relu6" (an MLP with that activation), "real-npu:improved" (the
+/// improved Real NPU). A spec of one unit keeps config's hidden sizes. Throws nalu::Error for an
+/// unknown variant.
+void apply_unit_spec(RunConfig& config, const std::string& spec, int64_t hidden);
+
 /// Every run of the grid, in a fixed order (operation, range, unit, seed).
 std::vector<BenchRun> expand(const BenchGrid& grid);
 /// The runs with index % count == index_of_shard: shard `index` of `count` (0-based).

@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@ struct Subsets {
   int64_t a_begin = 0, a_end = 0, b_begin = 0, b_end = 0;
 };
 
+struct TableData;  // nalu/tasks/table.h
+
 struct ArithmeticTaskOptions {
   Operation op = Operation::kAdd;
   int64_t input_size = 100;
@@ -62,6 +65,11 @@ struct ArithmeticTaskOptions {
   Subsets subsets;  // used when explicit_subsets
   int64_t evaluation_size = 10'000;
   uint64_t seed = 0;  // places the subsets and draws the evaluation sets
+  /// When set, the task is this table's examples (`nalu fit`): batches are drawn from its
+  /// training rows, and its validation and held-out rows are the interpolation and extrapolation
+  /// sets. The operation, ranges, subsets and evaluation size are then unused, and input_size
+  /// must be the table's input count.
+  std::shared_ptr<const TableData> table;
 };
 
 struct Batch {
@@ -83,18 +91,20 @@ class ArithmeticTask {
  public:
   explicit ArithmeticTask(ArithmeticTaskOptions options);
 
-  /// A batch from the interpolation (training) range.
+  /// A batch from the interpolation (training) range, or of training rows drawn with
+  /// replacement for a table task.
   Batch sample(int64_t batch_size, torch::Generator& generator) const;
-  /// A batch from any range.
+  /// A batch from any range; throws nalu::Error for a table task.
   Batch sample(int64_t batch_size, const Range& range, torch::Generator& generator) const;
-  /// Targets for given inputs [B, input_size] -> [B, 1].
+  /// Targets for given inputs [B, input_size] -> [B, 1]; throws nalu::Error for a table task.
   torch::Tensor target(const torch::Tensor& input) const;
 
   const Batch& interpolation_set() const { return interpolation_set_; }
   const Batch& extrapolation_set() const { return extrapolation_set_; }
   const ArithmeticTaskOptions& options() const { return options_; }
   const Subsets& subsets() const { return subsets_; }
-  /// "a = x[25:50], b = x[37:62], y = a · b"
+  /// "a = x[25:50], b = x[37:62], y = a · b", or for a table task "table rows: 600 training,
+  /// 150 validation, 250 held out (max |x| >= 7.9)".
   std::string describe() const;
 
  private:

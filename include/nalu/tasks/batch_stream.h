@@ -1,7 +1,8 @@
 // Training batches from a counter-based generator. Batch `step` of a stream is a pure function
 // of (seed, step, batch size): it needs no generator state, so both engines, any number of
 // threads and a resumed run all see the same data. Value c of a batch is
-// lowbias32(c + k1) ^ k2 with (k1, k2) = SplitMix64(seed, step), scaled to 24 bits.
+// lowbias32(c + k1) ^ k2 with (k1, k2) = SplitMix64(seed, step), scaled to 24 bits. For a table
+// task, row r of batch `step` is training row derive_seed(derive_seed(seed, step), r) mod n.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,8 @@ struct UniformMap;
 /// ```
 class BatchStream {
  public:
-  /// Copies what it needs from `task` (operation, subsets, training range, integers).
+  /// Copies what it needs from `task` (operation, subsets, training range, integers; a table
+  /// task's table is shared).
   /// Throws nalu::Error when the range has more than 8 intervals.
   BatchStream(const ArithmeticTask& task, uint64_t seed);
 
@@ -47,6 +49,7 @@ class BatchStream {
   int64_t input_size_;
   uint64_t seed_;
   std::shared_ptr<const fused::kernels::UniformMap> map_;
+  std::shared_ptr<const TableData> table_;
 };
 
 /// Scalar op(a, b) as the task defines it (a / b, sqrt(a), ...).

@@ -50,7 +50,7 @@ struct TrainingConfig {
 };
 
 struct RunConfig {
-  std::string task = "static";  // static, seed-sum, seed-mul
+  std::string task = "static";  // static, seed-sum, seed-mul, table (task_options.table)
   ArithmeticTaskOptions task_options;
   ModelConfig model;
   OptimizerConfig optimizer;
@@ -72,7 +72,8 @@ struct RunConfig {
   void validate() const;
 };
 
-/// Names accepted as RunConfig::task.
+/// The tasks with a preset, accepted as RunConfig::task besides "table" (the examples of a table
+/// in task_options.table, as nalu::fit_table trains them; it has no preset).
 const std::vector<std::string>& task_names();
 
 /// The defaults of a named task:
