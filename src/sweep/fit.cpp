@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -313,8 +314,17 @@ FitResult fit_table(const io::Table& table, const std::string& target,
   }
   const double rms = std::sqrt(squared / static_cast<double>(std::max<int64_t>(1, result.rows)));
   examples.scale = rms > 0 ? rms : 1.0;
-  for (const double value : examples.inputs)
-    check(std::abs(value) <= 3e38, "fit: an input is beyond float range (3.4e38)");
+  // Training is in single precision: a value it cannot hold is refused, named.
+  std::vector<int64_t> used = input_columns;
+  used.push_back(target_column);
+  for (int64_t r = 0; r < table.rows(); ++r) {
+    for (const auto c : used) {
+      check(std::abs(table.at(r, c)) <= std::numeric_limits<float>::max(),
+            "fit: row " + std::to_string(r + 1) + ", column '" +
+                table.columns[static_cast<size_t>(c)] + "': " + format_number(table.at(r, c)) +
+                " is beyond single precision (3.4e38), which training uses");
+    }
+  }
   auto data = std::make_shared<const TableData>(
       split_table(examples.inputs, examples.targets, examples.columns, options.split));
   result.data = data;

@@ -166,6 +166,9 @@ TEST(Fit, RefusesBadRequestsBeforeTraining) {
   EXPECT_THROW_WITH(nalu::fit_table(only, "y", {}, options), "only the target column");
   const auto few = nalu::io::parse_csv("a,y\n1,2\n2,3\n", "t.csv");
   EXPECT_THROW_WITH(nalu::fit_table(few, "y", {}, options), "2 rows are too few");
+  const auto huge = nalu::io::parse_csv("a,y\n1,2\n2,3\n3,1e39\n", "t.csv");
+  EXPECT_THROW_WITH(nalu::fit_table(huge, "y", {}, options),
+                    "row 3, column 'y': 1e+39 is beyond single precision");
   options.units = {"nmru|nau"};
   EXPECT_THROW_WITH(nalu::fit_table(table, "y", {}, options), "list them with commas");
   options.units = {"nau,bogus"};
