@@ -145,6 +145,27 @@ TEST(Fit, NamesColumnsAndPicksInputs) {
   EXPECT_EQ(json["chosen"]["config"]["task"]["name"], "table");
 }
 
+TEST(Fit, BothEnginesTrainATableAlike) {
+  nalu::testing::TempDir dir;
+  const auto table = make_table(
+      dir, 3, 1, 10, [](const Row& x) { return x[0] * x[1]; }, 200);
+  nalu::FitOptions options = quick_options();
+  options.units = {"nau,nmu"};
+  options.seeds = 1;
+  options.iterations = 3'000;
+  options.engine = "torch";
+  const auto torch_fit = nalu::fit_table(table, "y", {}, options);
+  options.engine = "fused";
+  const auto fused_fit = nalu::fit_table(table, "y", {}, options);
+  ASSERT_EQ(torch_fit.chosen().engine, "torch");
+  ASSERT_EQ(fused_fit.chosen().engine, "fused");
+  // The same batches and evaluation rows: the same trajectory up to float rounding.
+  EXPECT_NEAR(fused_fit.chosen().validation_mse, torch_fit.chosen().validation_mse,
+              1e-3 * torch_fit.chosen().validation_mse);
+  EXPECT_NEAR(fused_fit.chosen().holdout_mse, torch_fit.chosen().holdout_mse,
+              1e-3 * torch_fit.chosen().holdout_mse);
+}
+
 TEST(Fit, PythonNamesAreIdentifiers) {
   EXPECT_EQ(nalu::python_name("mass (kg)"), "mass_kg");
   EXPECT_EQ(nalu::python_name("2nd"), "_2nd");
