@@ -11,7 +11,8 @@ simplifications on 20,000 rows) plus a part per step; the two lengths separate t
   core-hours(cell) = 100 * (fixed + 5e6 * per step) / 3600
 
 (Projecting from one length alone, as 100 * 5e6 / iterations_per_second, counts the fixed part
-once per 20,000 steps instead of once per 5*10^6: three times the truth for the fast units.)
+once per 20,000 steps instead of once per 5*10^6: 5 to 8 times the two-length figure for NAU
+and NMU at b0639f6.)
 The longer grid runs again on two threads; its wall time against the one-thread run's is the
 2-thread throughput. It prints the core-hours per unit and in all. A few minutes on 2 cores:
 

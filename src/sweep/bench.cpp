@@ -461,17 +461,14 @@ nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_c
     const size_t kept = select_candidate(records);
     auto summary = nlohmann::json::array();
     for (size_t i = 0; i < records.size(); ++i) {
-      const auto finite_or_null = [](double v) {
-        return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
-      };
       const auto& timing = records[i].value("timing", nlohmann::json::object());
       summary.push_back(
           {{"unit", run.candidates[i].unit},
            {"status", records[i].value("status", "")},
            {"success", metrics[i]["success"]},
            {"solved_at", metrics[i]["solved_at"]},
-           {"interpolation_mse", finite_or_null(best_metric(records[i], "interpolation_mse"))},
-           {"extrapolation_mse", finite_or_null(best_metric(records[i], "extrapolation_mse"))},
+           {"interpolation_mse", json_number(best_metric(records[i], "interpolation_mse"))},
+           {"extrapolation_mse", json_number(best_metric(records[i], "extrapolation_mse"))},
            {"wall_seconds", timing.value("wall_seconds", nlohmann::json())}});
     }
     record = std::move(records[kept]);

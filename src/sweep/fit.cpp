@@ -6,9 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <map>
 #include <set>
 
+#include "formula_detail.h"
 #include "nalu/error.h"
 #include "nalu/strings.h"
 #include "nalu/sweep/bench.h"
@@ -91,10 +91,6 @@ std::vector<ExprPtr> named_inputs(const std::vector<std::string>& names) {
   return out;
 }
 
-bool is_integer(double value) {
-  return std::isfinite(value) && value == std::round(value);
-}
-
 // `expr` rewritten where that is exact algebra, for reading: a factor whose terms are all
 // negated is negated back, (−a − b)^w = (−1)^w (a + b)^w for whole w, so that pairs of signs
 // cancel; sums of one term with coefficient 1 and products of one factor with exponent 1 become
@@ -121,7 +117,7 @@ ExprPtr tidy(const ExprPtr& expr) {
     const bool negated = tidied->kind == Expr::Kind::kSum && !tidied->terms.empty() &&
                          std::all_of(tidied->terms.begin(), tidied->terms.end(),
                                      [](const auto& term) { return term.first < 0; });
-    if (negated && is_integer(exponent)) {
+    if (negated && detail::is_integer(exponent)) {
       std::vector<std::pair<double, ExprPtr>> flipped;
       for (const auto& [coefficient, term] : tidied->terms)
         flipped.emplace_back(-coefficient, term);
@@ -190,24 +186,21 @@ std::vector<std::string> python_names(const std::vector<std::string>& columns) {
 }
 
 nlohmann::json run_to_json(const FitRun& run) {
-  auto finite_or_null = [](double value) {
-    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
-  };
   nlohmann::json out = {
       {"unit", run.unit},
       {"seed", run.seed},
       {"status", run.status},
       {"engine", run.engine},
       {"wall_seconds", run.wall_seconds},
-      {"validation_mse", finite_or_null(run.validation_mse)},
-      {"holdout_mse", finite_or_null(run.holdout_mse)},
-      {"validation_error", finite_or_null(run.validation_error)},
-      {"holdout_error", finite_or_null(run.holdout_error)},
+      {"validation_mse", json_number(run.validation_mse)},
+      {"holdout_mse", json_number(run.holdout_mse)},
+      {"validation_error", json_number(run.validation_error)},
+      {"holdout_error", json_number(run.holdout_error)},
   };
   if (run.status == "ok") {
     out["formula"] = run.formula.lines();
-    out["formula_in_range_error"] = finite_or_null(run.formula_in_range_error);
-    out["formula_holdout_error"] = finite_or_null(run.formula_holdout_error);
+    out["formula_in_range_error"] = json_number(run.formula_in_range_error);
+    out["formula_holdout_error"] = json_number(run.formula_holdout_error);
     out["formula_fits_in_range"] = run.formula_fits_in_range;
     out["formula_fits_holdout"] = run.formula_fits_holdout;
   } else {
@@ -305,26 +298,24 @@ FitResult fit_table(const io::Table& table, const std::string& target,
   Examples examples;
   examples.columns = static_cast<int64_t>(input_columns.size());
   result.rows = table.rows();
+  // Training is in single precision: a value it cannot hold is refused, named.
+  auto value = [&](int64_t r, int64_t c) {
+    const double v = table.at(r, c);
+    check(std::abs(v) <= std::numeric_limits<float>::max(),
+          "fit: row " + std::to_string(r + 1) + ", column '" +
+              table.columns[static_cast<size_t>(c)] + "': " + format_number(v) +
+              " is beyond single precision (3.4e38), which training uses");
+    return v;
+  };
   double squared = 0.0;
   for (int64_t r = 0; r < table.rows(); ++r) {
     for (const auto c : input_columns)
-      examples.inputs.push_back(table.at(r, c));
-    examples.targets.push_back(table.at(r, target_column));
+      examples.inputs.push_back(value(r, c));
+    examples.targets.push_back(value(r, target_column));
     squared += examples.targets.back() * examples.targets.back();
   }
   const double rms = std::sqrt(squared / static_cast<double>(std::max<int64_t>(1, result.rows)));
   examples.scale = rms > 0 ? rms : 1.0;
-  // Training is in single precision: a value it cannot hold is refused, named.
-  std::vector<int64_t> used = input_columns;
-  used.push_back(target_column);
-  for (int64_t r = 0; r < table.rows(); ++r) {
-    for (const auto c : used) {
-      check(std::abs(table.at(r, c)) <= std::numeric_limits<float>::max(),
-            "fit: row " + std::to_string(r + 1) + ", column '" +
-                table.columns[static_cast<size_t>(c)] + "': " + format_number(table.at(r, c)) +
-                " is beyond single precision (3.4e38), which training uses");
-    }
-  }
   auto data = std::make_shared<const TableData>(
       split_table(examples.inputs, examples.targets, examples.columns, options.split));
   result.data = data;

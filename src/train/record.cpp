@@ -156,9 +156,8 @@ RunConfig config_from_json(const nlohmann::json& json) {
   config.task = task.text("name");
   auto& t = config.task_options;
   // A table task (nalu fit) writes only its input size: its examples are not in the record.
-  const bool table = config.task == "table";
   t.input_size = task.integer("input_size");
-  if (!table) {
+  if (config.task != "table") {
     t.op = parse_operation(task.text("operation"));
     t.subset_ratio = task.real("subset_ratio");
     t.overlap_ratio = task.real("overlap_ratio");
