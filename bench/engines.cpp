@@ -4,7 +4,8 @@
 //   (a) the field's task: static, 100 inputs, a * b, NAU then NMU, 100-2-1, batch 128;
 //   (b) static, 10 inputs, NALU 10-2-1, batch 64;
 //   (c) static, 100 inputs, NALU 100-2-1, batch 128;
-// (b) and (c) use a + b unless --nalu-op says otherwise (the op changes only the target).
+// (b) and (c) use a + b unless --nalu-op says otherwise (the op changes only the target), and
+// NALU unless --nalu-unit names another unit (nac, nac-mul, linear, ...; then without PyTorch).
 // Each figure is the median over --repeats repetitions, the engines interleaved within each so
 // that machine noise hits them alike; every engine runs on one intra-op thread. Two tables:
 // wall-clock time per step (TrainResult::wall_seconds / iterations) and the training thread's
@@ -89,6 +90,7 @@ struct Flags {
   int64_t eval_size = 1'000;
   std::vector<std::string> cases = {"a", "b", "c"};
   std::string nalu_op = "add";
+  std::string nalu_unit = "nalu";
   std::string python;
   bool no_python = false;
   std::string script = std::string(NALU_BENCH_SOURCE_DIR) + "/pytorch_step.py";
@@ -410,6 +412,9 @@ void print_parts(const std::vector<Case>& cases, const Flags& flags) {
 std::vector<Case> make_cases(const Flags& flags) {
   const nalu::Operation nalu_op = nalu::parse_operation(flags.nalu_op);
   const std::string sym = nalu::operation_symbol(nalu_op);
+  std::string unit = flags.nalu_unit;
+  std::transform(unit.begin(), unit.end(), unit.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
   std::vector<Case> cases(3);
   cases[0].id = "a";
   cases[0].title = "(a) static " + nalu::operation_symbol(nalu::Operation::kMul) +
@@ -417,11 +422,11 @@ std::vector<Case> make_cases(const Flags& flags) {
   cases[0].config =
       make_case_config(100, {"nau", "nmu"}, 128, nalu::Operation::kMul, flags.eval_size);
   cases[1].id = "b";
-  cases[1].title = "(b) static " + sym + ", 10→2→1 NALU, batch 64";
-  cases[1].config = make_case_config(10, {"nalu"}, 64, nalu_op, flags.eval_size);
+  cases[1].title = "(b) static " + sym + ", 10→2→1 " + unit + ", batch 64";
+  cases[1].config = make_case_config(10, {flags.nalu_unit}, 64, nalu_op, flags.eval_size);
   cases[2].id = "c";
-  cases[2].title = "(c) static " + sym + ", 100→2→1 NALU, batch 128";
-  cases[2].config = make_case_config(100, {"nalu"}, 128, nalu_op, flags.eval_size);
+  cases[2].title = "(c) static " + sym + ", 100→2→1 " + unit + ", batch 128";
+  cases[2].config = make_case_config(100, {flags.nalu_unit}, 128, nalu_op, flags.eval_size);
   for (auto& c : cases)
     c.selected = std::find(flags.cases.begin(), flags.cases.end(), c.id) != flags.cases.end();
   std::erase_if(cases, [](const Case& c) { return !c.selected && c.id != "a"; });
@@ -803,6 +808,10 @@ int main(int argc, char** argv) {
   app.add_option("--nalu-op", flags.nalu_op, "Operation of cases (b) and (c)")
       ->check(CLI::IsMember(nalu::operation_names()))
       ->capture_default_str();
+  app.add_option("--nalu-unit", flags.nalu_unit,
+                 "Unit of cases (b) and (c), both layers (other than nalu: with --no-python)")
+      ->check(CLI::IsMember(nalu::unit_names()))
+      ->capture_default_str();
   auto* python = app.add_option("--python", flags.python,
                                 "Python interpreter with torch (default: auto-detect)");
   app.add_flag("--no-python", flags.no_python, "Skip the PyTorch column")->excludes(python);
@@ -823,6 +832,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "nalu_bench_engines: error: %s (see --help)\n",
                  first_line(e.what()).c_str());
+    return kExitBadInput;
+  }
+
+  if (flags.nalu_unit != "nalu" && !flags.no_python) {
+    std::fprintf(stderr,
+                 "nalu_bench_engines: error: --nalu-unit %s needs --no-python (the PyTorch script "
+                 "has the NALU cases only)\n",
+                 flags.nalu_unit.c_str());
     return kExitBadInput;
   }
 

@@ -119,6 +119,18 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
       kernels.matmul_tn_acc(rows, hidden, inputs, products.data(), x, weight_gradient.data());
     });
   });
+  // The NALU and NAC-mul take log(|x| + eps) of every input of their layer.
+  if (const auto first = config.resolve_layers().front(); first == "nalu" || first == "nac-mul") {
+    parts.push_back(
+        {"of which the inputs' logs", "first layer: log(|x| + eps) of every input", true});
+    std::vector<float> logs(static_cast<size_t>(block) * inputs);
+    parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
+      over_blocks([&](int first_row, int rows) {
+        kernels.log_abs_eps(rows * inputs, input.data() + static_cast<size_t>(first_row) * inputs,
+                            1e-7f, logs.data());
+      });
+    });
+  }
   parts.push_back({"regularisers", "regularize, with the last step's lambdas", false});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) { (void)net.regularize(lambdas); });
   parts.push_back({"optimiser", config.optimizer.name + " on every parameter", false});

@@ -23,7 +23,8 @@ struct Part {
 
 /// Times each part of a training step of `config` on the fused engine over `steps` steps, one part
 /// at a time: drawing the batch, and within it the generator alone and the targets' subset sums
-/// alone; forward and backward, and within them the first layer's two matrix products alone; the
+/// alone; forward and backward, and within them the first layer's two matrix products alone (and
+/// the logs of its inputs, for a first layer that takes them: NALU, NAC-mul); the
 /// regularisers; the optimiser; the clamping and re-derivation of the layers' parameters. Throws
 /// nalu::Error when the fused engine cannot run `config` or `steps` < 1.
 std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/elementwise.h"
 #include "layer.h"
 #include "nalu/units/inalu.h"
 
@@ -21,10 +22,7 @@ namespace {
 
 using Buffer = std::vector<float>;
 
-// LibTorch's sigmoid: 1 / (1 + exp(-v)).
-inline float sigmoid(float v) {
-  return 1.0f / (1.0f + std::exp(-v));
-}
+using kernels::scalar::sigmoid;
 
 inline size_t size_of(int rows, int columns) {
   return static_cast<size_t>(rows) * static_cast<size_t>(columns);
@@ -38,15 +36,9 @@ class NacWeight {
   explicit NacWeight(size_t n) : w_(n), d_w_hat_(n), d_m_hat_(n) {}
   const float* w() const { return w_.data(); }
   size_t size() const { return w_.size(); }
-  void prepare(const float* w_hat, const float* m_hat) {
-    const size_t n = w_.size();
-    for (size_t k = 0; k < n; ++k) {
-      const float t = std::tanh(w_hat[k]);
-      const float s = sigmoid(m_hat[k]);
-      w_[k] = t * s;
-      d_w_hat_[k] = s * (1.0f - t * t);
-      d_m_hat_[k] = t * ((1.0f - s) * s);
-    }
+  void prepare(const kernels::Table& k, const float* w_hat, const float* m_hat) {
+    k.nac_weight(static_cast<int>(w_.size()), w_hat, m_hat, w_.data(), d_w_hat_.data(),
+                 d_m_hat_.data());
   }
   /// Adds the gradients of W_hat and M_hat for the gradient dw of W.
   void chain(const float* dw, float* grad_w_hat, float* grad_m_hat) const {
@@ -98,7 +90,7 @@ class Nac final : public Layer {
     const auto n = static_cast<int64_t>(out_) * in_;
     return {n, n};  // w_hat, m_hat
   }
-  void prepare(const float* params) override { w_.prepare(params, params + w_.size()); }
+  void prepare(const float* params) override { w_.prepare(k_, params, params + w_.size()); }
   void forward(int B, const float*, const float* x, float* y) override {
     k_.matmul_nt(B, out_, in_, x, w_.w(), y);
   }
@@ -134,13 +126,12 @@ class NacMul final : public Layer {
     const auto n = static_cast<int64_t>(out_) * in_;
     return {n, n};  // w_hat, m_hat
   }
-  void prepare(const float* params) override { w_.prepare(params, params + w_.size()); }
+  void prepare(const float* params) override { w_.prepare(k_, params, params + w_.size()); }
   void forward(int B, const float*, const float* x, float* y) override {
     const int n = B * in_;
     k_.log_abs_eps(n, x, epsilon_, log_x_.data());
     k_.matmul_nt(B, out_, in_, log_x_.data(), w_.w(), y);
-    for (int k = 0; k < B * out_; ++k)
-      y[k] = std::exp(y[k]);
+    k_.exp(B * out_, y, y);
   }
   void backward(int B, const float*, const float* x, const float* y, const float* dy, float* grads,
                 float* dx) override {
@@ -200,9 +191,9 @@ class Nalu final : public Layer {
   }
   void prepare(const float* params) override {
     const size_t n = add_.size();
-    add_.prepare(params, params + n);
+    add_.prepare(k_, params, params + n);
     if (!shared_)
-      mul_.prepare(params + 2 * n, params + 3 * n);
+      mul_.prepare(k_, params + 2 * n, params + 3 * n);
   }
   void forward(int B, const float* params, const float* x, float* y) override {
     const float* gate_w = params + gate_offset();
@@ -210,16 +201,16 @@ class Nalu final : public Layer {
     k_.log_abs_eps(B * in_, x, epsilon_, log_x_.data());
     k_.matmul_nt(B, out_, in_, log_x_.data(), w_mul(), m_.data());
     k_.matmul_nt(B, out_, in_, x, gate_w, g_.data());
-    const float* bias = gate_bias_ ? gate_w + add_.size() : nullptr;
-    for (int b = 0; b < B; ++b) {
-      for (int j = 0; j < out_; ++j) {
-        const int k = b * out_ + j;
-        m_[k] = std::exp(m_[k]);
-        const float g = sigmoid(bias != nullptr ? g_[k] + bias[j] : g_[k]);
-        g_[k] = g;
-        y[k] = g * a_[k] + (1.0f - g) * m_[k];
-      }
+    if (gate_bias_) {
+      const float* bias = gate_w + add_.size();
+      for (int b = 0; b < B; ++b)
+        for (int j = 0; j < out_; ++j)
+          g_[b * out_ + j] += bias[j];
     }
+    k_.exp(B * out_, m_.data(), m_.data());
+    k_.sigmoid(B * out_, g_.data(), g_.data());
+    for (int k = 0; k < B * out_; ++k)
+      y[k] = g_[k] * a_[k] + (1.0f - g_[k]) * m_[k];
   }
   void backward(int B, const float* params, const float* x, const float*, const float* dy,
                 float* grads, float* dx) override {
@@ -312,8 +303,8 @@ class Inalu final : public Layer {
   }
   void prepare(const float* params) override {
     const size_t n = add_.size();
-    add_.prepare(params, params + n);
-    mul_.prepare(params + 2 * n, params + 3 * n);
+    add_.prepare(k_, params, params + n);
+    mul_.prepare(k_, params + 2 * n, params + 3 * n);
     const float* w_mul = mul_.w();
     for (size_t k = 0; k < n; ++k) {
       abs_w_mul_[k] = std::fabs(w_mul[k]);

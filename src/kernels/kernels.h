@@ -33,7 +33,7 @@ inline uint32_t mix32(uint32_t c, uint32_t k1, uint32_t k2) {
 }
 
 struct Table {
-  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform and log" or "generic"
+  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform and log", "generic", ...
   /// y[b,j] = sum_i x[b,i] w[j,i]
   void (*matmul_nt)(int B, int O, int I, const float* x, const float* w, float* y);
   /// dw[j,i] += sum_b dy[b,j] x[b,i]
@@ -47,6 +47,15 @@ struct Table {
                   float* out);
   /// out[b] = sum of x[b, i] for i in [begin, end)
   void (*row_sums)(int B, int I, const float* x, int begin, int end, float* out);
+  /// out[k] = exp(x[k]) as std::exp(float) gives it. x and out may be the same buffer.
+  void (*exp)(int n, const float* x, float* out);
+  /// out[k] = 1 / (1 + exp(-x[k])), LibTorch's sigmoid as the layers write it. May alias.
+  void (*sigmoid)(int n, const float* x, float* out);
+  /// The NAC weight W = tanh(W_hat) sigmoid(M_hat) and its derivatives as LibTorch's backward
+  /// forms them: d_w_hat = s (1 - t^2), d_m_hat = t ((1 - s) s), with t = tanh(W_hat) and
+  /// s = sigmoid(M_hat), each operation rounded to float in this order.
+  void (*nac_weight)(int n, const float* w_hat, const float* m_hat, float* w, float* d_w_hat,
+                     float* d_m_hat);
   /// One step of LibTorch's Adam on n parameters (step_size = lr / (1 - beta1^t),
   /// correction2_sqrt = sqrt(1 - beta2^t)).
   void (*adam)(int n, float* p, const float* g, float* m, float* v, float beta1, float beta2,
@@ -55,7 +64,9 @@ struct Table {
 
 /// The kernels for the running CPU: the AVX2+FMA copy when it has both, else the portable one;
 /// on CPUs with AVX-512F, uniform() and log_abs_eps() come from a copy compiled for it (the same
-/// values, twice as many per instruction).
+/// values, twice as many per instruction). Every copy's exp(), sigmoid() and nac_weight() give
+/// the portable copy's values bit for bit: the AVX2 copy's are eight-lane replicas of glibc's
+/// expf and tanhf (src/kernels/expf_avx2.h, tanhf_avx2.h), checked on every float.
 const Table& table();
 /// The portable kernels, whatever the CPU.
 const Table& generic();

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "elementwise.h"
 #include "kernels.h"
 
 #if defined(__AVX2__)
@@ -175,6 +176,19 @@ inline void dot_rows(int I, int O, const float* __restrict x, const float* __res
 
 void matmul_nt(int B, int O, int I, const float* __restrict x, const float* __restrict w,
                float* __restrict y) {
+  if (O == 1 && I < kWidth) {
+    // One output from fewer inputs than a vector holds (a last layer on two hidden units): what
+    // dot_block<R, 1> computes then, its zero accumulators' sum (+0) and the scalar tail, without
+    // the vector work around them.
+    for (int b = 0; b < B; ++b) {
+      const float* xb = x + static_cast<int64_t>(b) * I;
+      float sum = 0.0f;
+      for (int t = 0; t < I; ++t)
+        sum += xb[t] * w[t];
+      y[b] = sum;
+    }
+    return;
+  }
   int b = 0;
   for (; b + 4 <= B; b += 4)
     dot_rows<4>(I, O, x + static_cast<int64_t>(b) * I, w, y + static_cast<int64_t>(b) * O);
@@ -280,6 +294,20 @@ void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float*
 
 void matmul_nn_acc(int B, int O, int I, const float* __restrict dy, const float* __restrict w,
                    float* __restrict dx) {
+  if (I < kWidth) {
+    // Rows shorter than a vector (the gradient into two hidden units): the loop below without its
+    // vector set-up; each element is the same dx + d * w.
+    for (int b = 0; b < B; ++b) {
+      float* dxb = dx + static_cast<int64_t>(b) * I;
+      for (int j = 0; j < O; ++j) {
+        const float d = dy[static_cast<int64_t>(b) * O + j];
+        const float* wj = w + static_cast<int64_t>(j) * I;
+        for (int i = 0; i < I; ++i)
+          dxb[i] += d * wj[i];
+      }
+    }
+    return;
+  }
   for (int b = 0; b < B; ++b) {
     float* dxb = dx + static_cast<int64_t>(b) * I;
     for (int j = 0; j < O; ++j) {
@@ -446,12 +474,51 @@ void adam(int n, float* __restrict p, const float* __restrict g, float* __restri
   }
 }
 
+#if !defined(NALU_KERNEL_ELEMENTWISE_AVX2)
+// The elementwise functions one value at a time. The AVX2 copy takes eight-lane versions with the
+// same values from kernels_elementwise_avx2.cpp.
+void exp_values(int n, const float* x, float* out) {
+  for (int k = 0; k < n; ++k)
+    out[k] = std::exp(x[k]);
+}
+
+void sigmoid_values(int n, const float* x, float* out) {
+  for (int k = 0; k < n; ++k)
+    out[k] = scalar::sigmoid(x[k]);
+}
+
+void nac_weight(int n, const float* w_hat, const float* m_hat, float* w, float* d_w_hat,
+                float* d_m_hat) {
+  for (int k = 0; k < n; ++k)
+    scalar::nac_weight(w_hat[k], m_hat[k], w[k], d_w_hat[k], d_m_hat[k]);
+}
+#endif
+
 }  // namespace
 
+#if defined(NALU_KERNEL_ELEMENTWISE_AVX2)
+namespace elementwise_avx2 = ::nalu::fused::kernels::elementwise_avx2;
 const Table& table() {
-  static const Table kTable{NALU_KERNEL_NAME, matmul_nt, matmul_tn_acc, matmul_nn_acc,
-                            log_abs_eps,      uniform,   row_sums,      adam};
+  static const Table kTable{NALU_KERNEL_NAME,
+                            matmul_nt,
+                            matmul_tn_acc,
+                            matmul_nn_acc,
+                            log_abs_eps,
+                            uniform,
+                            row_sums,
+                            elementwise_avx2::exp,
+                            elementwise_avx2::sigmoid,
+                            elementwise_avx2::nac_weight,
+                            adam};
   return kTable;
 }
+#else
+const Table& table() {
+  static const Table kTable{NALU_KERNEL_NAME, matmul_nt,  matmul_tn_acc, matmul_nn_acc,
+                            log_abs_eps,      uniform,    row_sums,      exp_values,
+                            sigmoid_values,   nac_weight, adam};
+  return kTable;
+}
+#endif
 
 }  // namespace nalu::fused::kernels::NALU_KERNEL_NAMESPACE

@@ -1,0 +1,34 @@
+// The fused engine's elementwise functions (kernels.h: exp, sigmoid, nac_weight) one value at a
+// time, with the C library's expf and tanhf: the portable kernels use them, and the AVX2 kernels
+// for the last n mod 8 values and for lanes outside their vector range. Each operation is rounded
+// to float in the order written (on x86-64 the portable copy has no FMA to contract into; the AVX2
+// copy's elementwise file is compiled with -ffp-contract=off).
+#pragma once
+
+#include <cmath>
+
+namespace nalu::fused::kernels::scalar {
+
+/// LibTorch's sigmoid: 1 / (1 + exp(-v)).
+inline float sigmoid(float v) {
+  return 1.0f / (1.0f + std::exp(-v));
+}
+
+/// W = tanh(W_hat) sigmoid(M_hat) and its derivatives (kernels.h, Table::nac_weight).
+inline void nac_weight(float w_hat, float m_hat, float& w, float& d_w_hat, float& d_m_hat) {
+  const float t = std::tanh(w_hat);
+  const float s = sigmoid(m_hat);
+  w = t * s;
+  d_w_hat = s * (1.0f - t * t);
+  d_m_hat = t * ((1.0f - s) * s);
+}
+
+}  // namespace nalu::fused::kernels::scalar
+
+// The AVX2 copy's eight-lane versions (kernels_elementwise_avx2.cpp), declared for its Table.
+namespace nalu::fused::kernels::elementwise_avx2 {
+void exp(int n, const float* x, float* out);
+void sigmoid(int n, const float* x, float* out);
+void nac_weight(int n, const float* w_hat, const float* m_hat, float* w, float* d_w_hat,
+                float* d_m_hat);
+}  // namespace nalu::fused::kernels::elementwise_avx2
