@@ -131,6 +131,28 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
       });
     });
   }
+  // The last layer alone (a two-layer stack: hidden -> 1), on the first layer's products as input.
+  if (const auto layers = config.resolve_layers(); sizes.size() == 3) {
+    auto last = fused::make_layer(layers.back(), hidden, 1, config.model.settings, block, nullptr);
+    int64_t count = 0;
+    for (const auto size : last->parameter_sizes())
+      count += size;
+    const std::vector<float>& all = net.parameters();
+    const std::vector<float> params(all.end() - count, all.end());
+    std::vector<float> grads(params.size()), y(static_cast<size_t>(block)),
+        dy(static_cast<size_t>(block), 1e-3f), dx(static_cast<size_t>(block) * hidden);
+    last->prepare(params.data());
+    parts.push_back({"of which the last layer",
+                     layers.back() + " " + std::to_string(hidden) + " -> 1: forward and backward",
+                     true});
+    parts.back().cpu_us = per_step_us(steps, [&](int64_t) {
+      over_blocks([&](int, int rows) {
+        last->forward(rows, params.data(), products.data(), y.data());
+        last->backward(rows, params.data(), products.data(), y.data(), dy.data(), grads.data(),
+                       dx.data());
+      });
+    });
+  }
   parts.push_back({"regularisers", "regularize, with the last step's lambdas", false});
   parts.back().cpu_us = per_step_us(steps, [&](int64_t) { (void)net.regularize(lambdas); });
   parts.push_back({"optimiser", config.optimizer.name + " on every parameter", false});

@@ -180,6 +180,16 @@ void matmul_nt(int B, int O, int I, const float* __restrict x, const float* __re
     // One output from fewer inputs than a vector holds (a last layer on two hidden units): what
     // dot_block<R, 1> computes then, its zero accumulators' sum (+0) and the scalar tail, without
     // the vector work around them.
+    if (I == 2) {
+      const float w0 = w[0], w1 = w[1];
+      for (int b = 0; b < B; ++b) {
+        float sum = 0.0f;
+        sum += x[2 * b] * w0;
+        sum += x[2 * b + 1] * w1;
+        y[b] = sum;
+      }
+      return;
+    }
     for (int b = 0; b < B; ++b) {
       const float* xb = x + static_cast<int64_t>(b) * I;
       float sum = 0.0f;
@@ -294,9 +304,18 @@ void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float*
 
 void matmul_nn_acc(int B, int O, int I, const float* __restrict dy, const float* __restrict w,
                    float* __restrict dx) {
+  if (I == 2 && O == 1) {
+    // The gradient into two hidden units from one output: each element the same dx + d * w.
+    const float w0 = w[0], w1 = w[1];
+    for (int b = 0; b < B; ++b) {
+      dx[2 * b] += dy[b] * w0;
+      dx[2 * b + 1] += dy[b] * w1;
+    }
+    return;
+  }
   if (I < kWidth) {
-    // Rows shorter than a vector (the gradient into two hidden units): the loop below without its
-    // vector set-up; each element is the same dx + d * w.
+    // Rows shorter than a vector: the loop below without its vector set-up; each element is the
+    // same dx + d * w.
     for (int b = 0; b < B; ++b) {
       float* dxb = dx + static_cast<int64_t>(b) * I;
       for (int j = 0; j < O; ++j) {

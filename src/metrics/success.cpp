@@ -62,9 +62,13 @@ double simulate_threshold(const ArithmeticTask& task, double epsilon, int64_t sa
                             1);
   auto generator = make_generator(derive_seed(o.seed, kThresholdStream));
   double sum_squared_error = 0.0;
+  // Every chunk is drawn into one buffer (a fresh 52 MB per chunk took three quarters of the time).
+  auto buffer =
+      torch::empty({std::min(kThresholdChunkRows, samples), o.input_size}, torch::kDouble);
   for (int64_t done = 0; done < samples; done += kThresholdChunkRows) {
     const int64_t rows = std::min(kThresholdChunkRows, samples - done);
-    auto x = sample_uniform(o.extrapolation, {rows, o.input_size}, generator);
+    auto x = buffer.slice(0, 0, rows);
+    sample_uniform_into(o.extrapolation, x, generator);
     if (o.integers)
       x = x.floor();
     const auto z = torch::mm(x, w);  // [rows, 4]: z0, z1 off by epsilon, then exact

@@ -214,11 +214,9 @@ torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
   }
   if (range.intervals.size() == 1) {
     // The common case, without the masks that cost most of the time.
-    const auto& interval = range.intervals.front();
-    return torch::rand(sizes, generator, torch::kDouble)
-        .mul_(interval.high - interval.low)
-        .add_(interval.low)
-        .clamp_max_(interval.high);
+    auto out = torch::empty(sizes, torch::kDouble);
+    sample_uniform_into(range, out, generator);
+    return out;
   }
   // Uniform over the union: draw a position along the total length, then map it into its
   // interval.
@@ -235,6 +233,21 @@ torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
   }
   // Rounding can leave u == length: put it at the top of the last interval.
   return torch::where(assigned, x, torch::full_like(x, range.intervals.back().high));
+}
+
+void sample_uniform_into(const Range& range, torch::Tensor& out, torch::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  check(out.scalar_type() == torch::kDouble, "sample_uniform_into: needs a double tensor");
+  if (range.intervals.size() == 1) {
+    // torch::rand is empty() then uniform_(0, 1): the same draws.
+    const auto& interval = range.intervals.front();
+    out.uniform_(0.0, 1.0, generator)
+        .mul_(interval.high - interval.low)
+        .add_(interval.low)
+        .clamp_max_(interval.high);
+    return;
+  }
+  out.copy_(sample_uniform(range, out.sizes(), generator));
 }
 
 // ---- ArithmeticTask ----

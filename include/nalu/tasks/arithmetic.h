@@ -132,5 +132,9 @@ double sampling_bytes(double rows, double columns, size_t intervals);
 /// Throws nalu::Error when drawing them would need more than machine_memory_bytes().
 torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
                              torch::Generator& generator);
+/// sample_uniform into `out` (a double tensor), reusing its memory: the values
+/// sample_uniform(range, out.sizes(), generator) gives from the same generator state. Drawing
+/// many chunks into one buffer saves allocating, and the system zeroing, each chunk's memory.
+void sample_uniform_into(const Range& range, torch::Tensor& out, torch::Generator& generator);
 
 }  // namespace nalu
