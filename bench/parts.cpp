@@ -46,7 +46,8 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
   const std::vector<int64_t> sizes = config.sizes();
   const int inputs = static_cast<int>(sizes.front());
   const int hidden = static_cast<int>(sizes[1]);
-  fused::Network net(config.resolve_layers(), sizes, config.model.settings, batch);
+  const std::vector<std::string> layers = config.resolve_layers();
+  fused::Network net(layers, sizes, config.model.settings, batch);
   const auto reset = [&] {
     net.load(*model);  // also prepares the layers
   };
@@ -120,7 +121,7 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
     });
   });
   // The NALU and NAC-mul take log(|x| + eps) of every input of their layer.
-  if (const auto first = config.resolve_layers().front(); first == "nalu" || first == "nac-mul") {
+  if (layers.front() == "nalu" || layers.front() == "nac-mul") {
     parts.push_back(
         {"of which the inputs' logs", "first layer: log(|x| + eps) of every input", true});
     std::vector<float> logs(static_cast<size_t>(block) * inputs);
@@ -132,7 +133,7 @@ std::vector<Part> time_parts(const nalu::RunConfig& config, int64_t steps) {
     });
   }
   // The last layer alone (a two-layer stack: hidden -> 1), on the first layer's products as input.
-  if (const auto layers = config.resolve_layers(); sizes.size() == 3) {
+  if (sizes.size() == 3) {
     auto last = fused::make_layer(layers.back(), hidden, 1, config.model.settings, block, nullptr);
     int64_t count = 0;
     for (const auto size : last->parameter_sizes())

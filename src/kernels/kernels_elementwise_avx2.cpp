@@ -25,22 +25,26 @@ inline __m256 sigmoid8(__m256 v) {
   return _mm256_div_ps(one, _mm256_add_ps(one, e));
 }
 
+// out[k] = f(x[k]): eight lanes at a time by f8, the last n mod 8 values by f1.
+template <class Lanes, class One>
+inline void each_value(int n, const float* x, float* out, Lanes f8, One f1) {
+  int k = 0;
+  for (; k + 8 <= n; k += 8)
+    _mm256_storeu_ps(out + k, f8(_mm256_loadu_ps(x + k)));
+  for (; k < n; ++k)
+    out[k] = f1(x[k]);
+}
+
 }  // namespace
 
 void exp(int n, const float* x, float* out) {
-  int k = 0;
-  for (; k + 8 <= n; k += 8)
-    _mm256_storeu_ps(out + k, glibc_expf8(_mm256_loadu_ps(x + k)));
-  for (; k < n; ++k)
-    out[k] = std::exp(x[k]);
+  each_value(
+      n, x, out, [](__m256 v) { return glibc_expf8(v); }, [](float v) { return std::exp(v); });
 }
 
 void sigmoid(int n, const float* x, float* out) {
-  int k = 0;
-  for (; k + 8 <= n; k += 8)
-    _mm256_storeu_ps(out + k, sigmoid8(_mm256_loadu_ps(x + k)));
-  for (; k < n; ++k)
-    out[k] = scalar::sigmoid(x[k]);
+  each_value(
+      n, x, out, [](__m256 v) { return sigmoid8(v); }, [](float v) { return scalar::sigmoid(v); });
 }
 
 void nac_weight(int n, const float* w_hat, const float* m_hat, float* w, float* d_w_hat,

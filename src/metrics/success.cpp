@@ -62,7 +62,8 @@ double simulate_threshold(const ArithmeticTask& task, double epsilon, int64_t sa
                             1);
   auto generator = make_generator(derive_seed(o.seed, kThresholdStream));
   double sum_squared_error = 0.0;
-  // Every chunk is drawn into one buffer (a fresh 52 MB per chunk took three quarters of the time).
+  // Every chunk is drawn into one buffer: a fresh 52 MB per chunk about doubled a bench run's time
+  // outside training (docs/performance.md).
   auto buffer =
       torch::empty({std::min(kThresholdChunkRows, samples), o.input_size}, torch::kDouble);
   for (int64_t done = 0; done < samples; done += kThresholdChunkRows) {
