@@ -134,7 +134,8 @@ torch::Tensor sample_uniform(const Range& range, at::IntArrayRef sizes,
                              torch::Generator& generator);
 /// sample_uniform into `out` (a double tensor), reusing its memory: the values
 /// sample_uniform(range, out.sizes(), generator) gives from the same generator state. Drawing
-/// many chunks into one buffer saves allocating, and the system zeroing, each chunk's memory.
+/// many chunks of a one-interval range into one buffer saves allocating, and the system
+/// zeroing, each chunk's memory; a range of several intervals still allocates its masks.
 void sample_uniform_into(const Range& range, torch::Tensor& out, torch::Generator& generator);
 
 }  // namespace nalu
