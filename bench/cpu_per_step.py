@@ -10,6 +10,14 @@ the builds alternating (and which goes first). Ten minutes on 2 cores with a bas
 
   python3 bench/cpu_per_step.py --nalu build/nalu --baseline old/nalu --repeats 3
 
+With --rows it measures instead each row of the table for one seed (every unit of an
+operation: `--ops OP` without `--units`), trained alone (`--no-shared-batches`) and together
+(the default: each batch drawn once for the row, the inputs' logs taken once for NAC-mul and
+NALU), the two alternating, in CPU µs per step of the whole row (about 10 minutes for the four
+rows with 3 repeats):
+
+  python3 bench/cpu_per_step.py --nalu build/nalu --rows --repeats 3
+
 The last line of the output is one JSON object.
 """
 
@@ -23,6 +31,7 @@ import sys
 import tempfile
 
 UNITS = ["nau", "nmu", "nac", "nac-mul", "nalu", "linear"]
+OPERATIONS = ["add", "sub", "mul", "div"]
 SHORT, LONG = 100_000, 300_000
 
 
@@ -35,14 +44,58 @@ def cpu_seconds(command, output):
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def per_step(command, output):
+    """CPU µs per step of `command` + --iterations: between SHORT and LONG steps."""
+    cpu = {steps: cpu_seconds(command + ["--iterations", str(steps)], output)
+           for steps in (SHORT, LONG)}
+    return (cpu[LONG] - cpu[SHORT]) / (LONG - SHORT) * 1e6
+
+
+def rows(args):
+    """Each row of nau-table1 (one seed) alone and together, alternating."""
+    modes = [("alone", ["--no-shared-batches"]), ("together", [])]
+    samples = {mode: {op: [] for op in OPERATIONS} for mode, _ in modes}
+    with tempfile.TemporaryDirectory() as directory:
+        output = os.path.join(directory, "run.jsonl")
+        for repeat in range(args.repeats):
+            order = modes if repeat % 2 == 0 else modes[::-1]
+            for op in OPERATIONS:
+                for mode, flags in order:
+                    samples[mode][op].append(per_step(
+                        [args.nalu, "bench", "--preset", "nau-table1", "--seeds", "1", "--ops",
+                         op, "--jobs", "1", "--quiet", "--output", output] + flags, output))
+            print(f"pass {repeat + 1}/{args.repeats}: " + ", ".join(
+                f"{op} {samples['alone'][op][-1]:.1f} / {samples['together'][op][-1]:.1f}"
+                for op in OPERATIONS), file=sys.stderr, flush=True)
+    median = {mode: {op: statistics.median(v) for op, v in ops.items()}
+              for mode, ops in samples.items()}
+    print("| row (one seed) | CPU µs/step alone | CPU µs/step together | alone / together |")
+    print("|---|---:|---:|---:|")
+    for op in OPERATIONS:
+        alone, together = median["alone"][op], median["together"][op]
+        print(f"| {op} | {alone:.1f} | {together:.1f} | {alone / together:.2f}x |")
+    alone, together = (sum(median[m].values()) for m in ("alone", "together"))
+    print(f"| all | {alone:.1f} | {together:.1f} | {alone / together:.2f}x |")
+    print(json.dumps({"steps": [SHORT, LONG], "repeats": args.repeats, "samples": samples,
+                      "median": median}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nalu", default="build/nalu", help="the nalu binary")
     parser.add_argument("--baseline", help="another nalu binary, measured side by side")
+    parser.add_argument("--rows", action="store_true",
+                        help="each row alone and with shared batches, instead of each unit")
     parser.add_argument("--repeats", type=int, default=3, help="passes; medians are reported")
     args = parser.parse_args()
     if args.repeats <= 0:
         sys.exit("cpu_per_step: --repeats must be positive")
+    if args.rows:
+        if args.baseline:
+            sys.exit("cpu_per_step: --rows compares the two ways of one build; no --baseline")
+        if not os.access(args.nalu, os.X_OK):
+            sys.exit(f"cpu_per_step: {args.nalu} is not an executable")
+        return rows(args)
     builds = [("this", args.nalu)] + ([("baseline", args.baseline)] if args.baseline else [])
     for _, path in builds:
         if not os.access(path, os.X_OK):
@@ -54,13 +107,10 @@ def main():
             order = builds if repeat % 2 == 0 else builds[::-1]
             for name, path in order:
                 for unit in UNITS:
-                    cpu = {}
-                    for steps in (SHORT, LONG):
-                        cpu[steps] = cpu_seconds(
-                            [path, "bench", "--preset", "nau-table1", "--seeds", "1",
-                             "--iterations", str(steps), "--units", unit, "--ops", "add",
-                             "--jobs", "1", "--quiet", "--output", output], output)
-                    samples[name][unit].append((cpu[LONG] - cpu[SHORT]) / (LONG - SHORT) * 1e6)
+                    samples[name][unit].append(per_step(
+                        [path, "bench", "--preset", "nau-table1", "--seeds", "1", "--units",
+                         unit, "--ops", "add", "--jobs", "1", "--quiet", "--output", output],
+                        output))
                 print(f"pass {repeat + 1}/{args.repeats}: {name}: " +
                       ", ".join(f"{u} {samples[name][u][-1]:.2f}" for u in UNITS),
                       file=sys.stderr, flush=True)

@@ -19,6 +19,14 @@ Each figure is the median over --repeats passes. (Projecting from one length alo
 per 5*10^6: 5 to 8 times the two-length figure for NAU and NMU at b0639f6.) The longer grid runs
 again on two threads; its wall time against the one-thread run's is the 2-thread throughput.
 
+By default a bench trains the runs of one operation and seed (a row of the table for one seed)
+together, each batch drawn once for all of them (`nalu bench`'s shared batches; the same
+records). Each pass therefore runs both grids twice: with --no-shared-batches, for the per-unit
+figures and the 2-thread run, and as the bench runs by default, where a row's runs share one
+wall time and are projected as one item per row (per step and fixed parts of the row's pass, and
+each of its runs' time outside training). A build without shared batches runs the first way
+only.
+
 With --baseline OTHER, the other build is measured in the same passes, the two alternating
 (which goes first alternates too), so that the machine's noise falls on both alike; the report
 gives both projections, their ratio, and whether the two builds' records are the same (every
@@ -32,6 +40,7 @@ The last line of the output is one JSON object.
 
 import argparse
 import collections
+import functools
 import json
 import os
 import statistics
@@ -41,9 +50,19 @@ import tempfile
 import time
 
 
-def run_preset(nalu, steps, jobs, output):
+@functools.lru_cache(maxsize=None)
+def shares_batches(nalu):
+    """Whether this build trains the runs of one row together (and so has --no-shared-batches)."""
+    help_text = subprocess.run([nalu, "bench", "--help"], check=True, capture_output=True,
+                               text=True).stdout
+    return "--no-shared-batches" in help_text
+
+
+def run_preset(nalu, steps, jobs, output, alone=True):
     command = [nalu, "bench", "--preset", "nau-table1", "--seeds", "1", "--iterations",
                str(steps), "--jobs", str(jobs), "--quiet", "--output", output]
+    if alone and shares_batches(nalu):
+        command.append("--no-shared-batches")
     if os.path.exists(output):
         os.remove(output)
     start = time.monotonic()
@@ -56,6 +75,11 @@ def run_preset(nalu, steps, jobs, output):
 
 def cell(record):
     return record["run_id"].split("/seed=")[0]
+
+
+def row(record):
+    """The operation and range of a record's cell: the runs a shared pass trains together."""
+    return record["bench"]["operation"] + "/" + record["bench"]["range"]
 
 
 def results(records):
@@ -74,33 +98,44 @@ def process_start(nalu):
     return statistics.median(walls)
 
 
-def one_pass(nalu, steps, directory):
-    """Per-step and fixed seconds of every cell, the bench's own seconds per run outside
-    training, and the longer run's records."""
-    short, short_grid = run_preset(nalu, steps, 1, os.path.join(directory, "short.jsonl"))
-    long, wall = run_preset(nalu, 3 * steps, 1, os.path.join(directory, "long.jsonl"))
-    short_wall = {cell(r): r["timing"]["wall_seconds"] for r in short}
+def item_walls(records, key):
+    """Wall seconds of each work item: a run alone (key=cell), or a shared pass (key=row), whose
+    runs each record the pass's wall time."""
+    walls = {}
+    for r in records:
+        walls[key(r)] = max(walls.get(key(r), 0.0), r["timing"]["wall_seconds"])
+    return walls
+
+
+def one_pass(nalu, steps, directory, alone=True):
+    """Per-step and fixed seconds of every work item (each cell alone, or each row's shared
+    pass), the bench's own seconds per run outside training, and the longer run's records."""
+    key = cell if alone else row
+    short, short_grid = run_preset(nalu, steps, 1, os.path.join(directory, "short.jsonl"), alone)
+    long, wall = run_preset(nalu, 3 * steps, 1, os.path.join(directory, "long.jsonl"), alone)
+    short_wall = item_walls(short, key)
     per_step, fixed = {}, {}
-    for record in long:
-        c = cell(record)
-        per_step[c] = max(record["timing"]["wall_seconds"] - short_wall[c], 0.0) / (2 * steps)
-        fixed[c] = max(short_wall[c] - steps * per_step[c], 0.0)
+    for k, long_wall in item_walls(long, key).items():
+        per_step[k] = max(long_wall - short_wall[k], 0.0) / (2 * steps)
+        fixed[k] = max(short_wall[k] - steps * per_step[k], 0.0)
     # What the bench does for each run besides training it (the success threshold's simulation,
-    # the record): the grid's wall time less its runs' and the process's start.
+    # the record): the grid's wall time less its items' and the process's start.
     outside = max(short_grid - sum(short_wall.values()) - process_start(nalu), 0.0) / len(short)
     return per_step, fixed, outside, long, wall
 
 
-def projection(passes, units):
-    """Core-hours per unit from the median per-step and fixed seconds of each cell and the
-    median seconds per run outside training."""
+def projection(passes, groups):
+    """Core-hours per group of work items ({item: group}: each cell's unit, or each row) from
+    the median per-step and fixed seconds of each item and the median seconds per run outside
+    training; `runs` gives each item's number of runs."""
     hours = collections.OrderedDict()
     fixed = {}
     outside = statistics.median(p[2] for p in passes)
-    for c, unit in units.items():
-        step = statistics.median(p[0][c] for p in passes)
-        fixed[c] = statistics.median(p[1][c] for p in passes)
-        hours[unit] = hours.get(unit, 0.0) + 100 * (fixed[c] + outside + 5e6 * step) / 3600
+    for item, (group, runs) in groups.items():
+        step = statistics.median(p[0][item] for p in passes)
+        fixed[item] = statistics.median(p[1][item] for p in passes)
+        hours[group] = (hours.get(group, 0.0) +
+                        100 * (fixed[item] + runs * outside + 5e6 * step) / 3600)
     return hours, fixed, outside
 
 
@@ -119,9 +154,11 @@ def main():
         if not os.access(path, os.X_OK):
             sys.exit(f"table1_projection: {path} is not an executable")
 
+    sharing = {name: shares_batches(path) for name, path in builds}
     passes = {name: [] for name, _ in builds}
+    shared_passes = {name: [] for name, _ in builds if sharing[name]}
     walls_one = {name: [] for name, _ in builds}
-    records = {}
+    records, shared_records = {}, {}
     with tempfile.TemporaryDirectory() as directory:
         for repeat in range(args.repeats):
             order = builds if repeat % 2 == 0 else builds[::-1]
@@ -131,6 +168,11 @@ def main():
                 passes[name].append((per_step, fixed, outside))
                 walls_one[name].append(wall)
                 records[name] = long
+                if sharing[name]:
+                    per_step, fixed, outside, long, _ = one_pass(path, args.steps, directory,
+                                                                 alone=False)
+                    shared_passes[name].append((per_step, fixed, outside))
+                    shared_records[name] = long
         walls_two = {}
         two_records = {}
         for name, path in builds:
@@ -142,11 +184,20 @@ def main():
             for record in records["nalu"]:
                 f.write(json.dumps(record) + "\n")
 
-    units = collections.OrderedDict((cell(r), r["bench"]["unit"]) for r in records["nalu"])
-    cells = collections.Counter(units.values())
+    units = collections.OrderedDict((cell(r), (r["bench"]["unit"], 1)) for r in records["nalu"])
+    cells = collections.Counter(unit for unit, _ in units.values())
+    row_runs = collections.Counter(row(r) for r in records["nalu"])
+    rows = collections.OrderedDict((row(r), (row(r), row_runs[row(r)])) for r in records["nalu"])
     report = {"steps": [args.steps, 3 * args.steps], "repeats": args.repeats}
-    projected = {}
+    projected, projected_rows = {}, {}
     for name, _ in builds:
+        if sharing[name]:
+            hours, fixed, outside = projection(shared_passes[name], rows)
+            projected_rows[name] = hours
+            report[name + "_shared_batches"] = {
+                "core_hours": hours, "total_core_hours": sum(hours.values()),
+                "fixed_seconds": fixed, "outside_training_seconds_per_run": outside,
+                "same_results_as_alone": results(shared_records[name]) == results(records[name])}
         hours, fixed, outside = projection(passes[name], units)
         wall_one = statistics.median(walls_one[name])
         # The same records either way: the cells' results do not depend on the thread count.
@@ -178,6 +229,25 @@ def main():
         for unit, value in projected["nalu"].items():
             print(f"| {unit} | {cells[unit]} | {value:.1f} |")
         print(f"| all | {len(units)} | {sum(projected['nalu'].values()):.1f} |")
+    for name, _ in builds:
+        if not sharing[name]:
+            continue
+        shared = report[name + "_shared_batches"]
+        print(f"{name}, runs of a row trained together (shared batches):")
+        print("| row | runs | core-hours alone | core-hours together | alone / together |")
+        print("|---|---:|---:|---:|---:|")
+        # The same cells alone, summed by row.
+        row_of = {cell(x): row(x) for x in records[name]}
+        alone_hours, _, _ = projection(passes[name], {c: (row_of[c], 1) for c in units})
+        for r, together in projected_rows[name].items():
+            print(f"| {r} | {row_runs[r]} | {alone_hours[r]:.1f} | {together:.1f} | "
+                  f"{alone_hours[r] / together:.2f}x |")
+        total_alone, total_together = sum(alone_hours.values()), shared["total_core_hours"]
+        print(f"| all | {len(units)} | {total_alone:.1f} | {total_together:.1f} | "
+              f"{total_alone / total_together:.2f}x |")
+        print("records together and alone: " + (
+            "the same (every field but timing and version)" if shared["same_results_as_alone"]
+            else "DIFFERENT"))
     for name, _ in builds:
         r = report[name]
         print(f"{name}: fixed part per run {min(r['fixed_seconds'].values()):.2f}-"

@@ -14,7 +14,27 @@
 #include <type_traits>
 #include <vector>
 
+#include "nalu/strings.h"
+#include "nalu/train/config.h"
+
 namespace nalu::testing {
+
+/// A static-task run small enough for a unit test: 10 inputs, 500 evaluation rows, batches of
+/// 64, 1,000 steps evaluated every 100, seed 4.
+inline RunConfig small_run_config(const std::string& units, Operation op,
+                                  const std::string& engine) {
+  RunConfig config;
+  config.task_options.op = op;
+  config.task_options.input_size = 10;
+  config.task_options.evaluation_size = 500;
+  config.model.units = split(units, ',');
+  config.training.iterations = 1000;
+  config.training.eval_interval = 100;
+  config.training.batch_size = 64;
+  config.seed = 4;
+  config.engine = engine;
+  return config;
+}
 
 /// Overwrites a parameter in place (so the unit keeps using it) with `values` of the same shape.
 inline void assign(torch::Tensor& parameter, const torch::Tensor& values) {

@@ -100,6 +100,10 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
   bench->add_option("--history-every", f.history_every, history_help)
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  bench->add_flag("--no-shared-batches", f.no_shared_batches,
+                  "Train every run on its own; by default the fused runs of one operation, "
+                  "range and seed train together on one thread, each batch drawn once for all "
+                  "of them (the same records, faster)");
 
   auto* merge = bench->add_subcommand("merge", "Merge record files (e.g. shards), each run once");
   merge->add_option("files", f.inputs, "JSON Lines record files")->required();
@@ -177,6 +181,7 @@ int run_bench_command(CLI::App& bench, const BenchFlags& f) {
   control.checkpoint_interval = f.checkpoint_every;
   control.on_non_finite = parse_non_finite_policy(f.on_nan);
   control.history_every = f.history_every;
+  control.share_batches = !f.no_shared_batches;
   control.stop = &install_stop_handlers();
   const size_t total = records.size() + runs.size();
   auto on_record = [&](const nlohmann::json& record) {

@@ -27,6 +27,7 @@ struct BenchFlags {
   int64_t checkpoint_every = 0;
   std::string on_nan = "stop";
   int64_t history_every = 1;  // bench and merge: keep every N-th evaluation in the records
+  bool no_shared_batches = false;
   // merge / table
   std::vector<std::string> inputs;
   std::string merge_output;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,51 @@
 #include "nalu/units/stack.h"
 
 namespace nalu::fused {
+
+/// log(|x| + eps) of a training batch's inputs that several networks take in turn (the runs
+/// fused::train_together trains on one batch): the first layer that asks for a block computes
+/// it, with the kernel and range it would use for itself, and the others reuse it.
+class InputLogs {
+ public:
+  /// A new batch `input` [size floats]: forgets the logs of the last one.
+  void reset(const float* input, size_t size) {
+    input_ = input;
+    size_ = size;
+    done_.clear();
+    if (values_.size() < size)
+      values_.resize(size);
+  }
+  /// log(|x[k]| + eps) for k < n when x[0, n) lies in the batch, computed at the first call for
+  /// this block and eps; null for any other x (an evaluation set, a run's own batch) or for a
+  /// block another eps or length took first.
+  const float* find(const kernels::Table& kernels, const float* x, int n, float eps) {
+    const std::less<const float*> before;
+    if (input_ == nullptr || before(x, input_) || before(input_ + size_, x + n))
+      return nullptr;
+    const auto offset = static_cast<size_t>(x - input_);
+    const size_t end = offset + static_cast<size_t>(n);
+    for (const auto& block : done_) {
+      if (block.offset == offset && block.n == n && block.eps == eps)
+        return values_.data() + offset;
+      if (block.offset < end && offset < block.offset + static_cast<size_t>(block.n))
+        return nullptr;  // overlaps a block computed otherwise
+    }
+    kernels.log_abs_eps(n, x, eps, values_.data() + offset);
+    done_.push_back({offset, n, eps});
+    return values_.data() + offset;
+  }
+
+ private:
+  struct Block {
+    size_t offset;
+    int n;
+    float eps;
+  };
+  const float* input_ = nullptr;
+  size_t size_ = 0;
+  std::vector<float> values_;
+  std::vector<Block> done_;
+};
 
 class Layer {
  public:
@@ -49,10 +95,26 @@ class Layer {
   void set_training(bool training) { training_ = training; }
   bool is_training() const { return training_; }
 
+  /// Logs of the inputs that this (first) layer may share with other networks' first layers;
+  /// null shares none.
+  void share_input_logs(InputLogs* logs) { input_logs_ = logs; }
+
  protected:
+  /// log(|x| + eps) of x [n]: from the shared input logs when they hold x, else computed into
+  /// `own`; the same values either way.
+  const float* log_abs_eps(int n, const float* x, float eps, float* own) {
+    if (input_logs_ != nullptr) {
+      if (const float* shared = input_logs_->find(k_, x, n, eps))
+        return shared;
+    }
+    k_.log_abs_eps(n, x, eps, own);
+    return own;
+  }
+
   const kernels::Table& k_ = kernels::table();
   int in_, out_, max_batch_;
   bool training_ = true;
+  InputLogs* input_logs_ = nullptr;
 };
 
 /// LibTorch's sign() and sgn() of a real number, which abs() backward uses too: 0 at zero (either

@@ -129,8 +129,8 @@ class NacMul final : public Layer {
   void prepare(const float* params) override { w_.prepare(k_, params, params + w_.size()); }
   void forward(int B, const float*, const float* x, float* y) override {
     const int n = B * in_;
-    k_.log_abs_eps(n, x, epsilon_, log_x_.data());
-    k_.matmul_nt(B, out_, in_, log_x_.data(), w_.w(), y);
+    log_x_used_ = log_abs_eps(n, x, epsilon_, log_x_.data());
+    k_.matmul_nt(B, out_, in_, log_x_used_, w_.w(), y);
     k_.exp(B * out_, y, y);
   }
   void backward(int B, const float*, const float* x, const float* y, const float* dy, float* grads,
@@ -138,7 +138,7 @@ class NacMul final : public Layer {
     for (int k = 0; k < B * out_; ++k)
       dz_[k] = dy[k] * y[k];  // exp' = exp
     std::fill(dw_.begin(), dw_.end(), 0.0f);
-    k_.matmul_tn_acc(B, out_, in_, dz_.data(), log_x_.data(), dw_.data());
+    k_.matmul_tn_acc(B, out_, in_, dz_.data(), log_x_used_, dw_.data());
     w_.chain(dw_.data(), grads, grads + w_.size());
     if (dx != nullptr) {
       std::fill(dlog_x_.begin(), dlog_x_.begin() + B * in_, 0.0f);
@@ -151,8 +151,9 @@ class NacMul final : public Layer {
   float epsilon_;
   NacWeight w_;
   Buffer dw_;
-  Buffer log_x_, dlog_x_;  // [B, in]
-  Buffer dz_;              // [B, out]
+  Buffer log_x_, dlog_x_;              // [B, in]
+  const float* log_x_used_ = nullptr;  // log_x_ or the shared input logs (forward's)
+  Buffer dz_;                          // [B, out]
 };
 
 // ---- NALU: y = g a + (1 - g) m -------------------------------------------------------------
@@ -198,8 +199,8 @@ class Nalu final : public Layer {
   void forward(int B, const float* params, const float* x, float* y) override {
     const float* gate_w = params + gate_offset();
     k_.matmul_nt(B, out_, in_, x, add_.w(), a_.data());
-    k_.log_abs_eps(B * in_, x, epsilon_, log_x_.data());
-    k_.matmul_nt(B, out_, in_, log_x_.data(), w_mul(), m_.data());
+    log_x_used_ = log_abs_eps(B * in_, x, epsilon_, log_x_.data());
+    k_.matmul_nt(B, out_, in_, log_x_used_, w_mul(), m_.data());
     k_.matmul_nt(B, out_, in_, x, gate_w, g_.data());
     if (gate_bias_) {
       const float* bias = gate_w + add_.size();
@@ -229,7 +230,7 @@ class Nalu final : public Layer {
     float* dw_mul = shared_ ? dw_add_.data() : dw_mul_.data();
     if (!shared_)
       std::fill(dw_mul_.begin(), dw_mul_.end(), 0.0f);
-    k_.matmul_tn_acc(B, out_, in_, dz_.data(), log_x_.data(), dw_mul);
+    k_.matmul_tn_acc(B, out_, in_, dz_.data(), log_x_used_, dw_mul);
     add_.chain(dw_add_.data(), grads, grads + n);
     if (!shared_)
       mul_.chain(dw_mul_.data(), grads + 2 * n, grads + 3 * n);
@@ -258,6 +259,7 @@ class Nalu final : public Layer {
   NacWeight add_, mul_;
   Buffer dw_add_, dw_mul_;
   Buffer log_x_, dlog_x_;                // [B, in]
+  const float* log_x_used_ = nullptr;    // log_x_ or the shared input logs (forward's)
   Buffer a_, m_, g_, da_, dz_, dlogit_;  // [B, out]
 };
 

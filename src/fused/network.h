@@ -43,6 +43,10 @@ class Network {
   size_t depth() const { return layers_.size(); }
   int max_batch() const { return max_batch_; }
 
+  /// The first layer takes the logs of its inputs from `logs` where they hold them (runs that
+  /// train on one batch together); null computes them all here.
+  void share_input_logs(InputLogs* logs) { layers_.front()->share_input_logs(logs); }
+
   /// Recomputes what the layers derive from the parameters; call after they change.
   void prepare();
   /// The output [B] (one output) for x [B, in], B <= max_batch.

@@ -3,10 +3,12 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "nalu/error.h"
 #include "nalu/io/archive.h"
@@ -376,13 +378,13 @@ std::string bench_checkpoint_path(const std::string& directory, const std::strin
 
 namespace {
 
-// Trains `config` and returns its record, filling `bench` with the success metrics against
+// The record of `config` trained by `train`, filling `bench` with the success metrics against
 // `threshold`; a run that diverges gives a failure record.
-nlohmann::json train_for_bench(const RunConfig& config, RunControl control, double threshold,
-                               nlohmann::json& bench) {
+nlohmann::json train_for_bench(const RunConfig& config, const std::function<TrainResult()>& train,
+                               double threshold, nlohmann::json& bench) {
   nlohmann::json record;
   try {
-    const TrainResult result = nalu::run(config, {}, control);
+    const TrainResult result = train();
     const SuccessSummary summary = summarize_success(result, threshold);
     record = make_record(config, result);
     bench["success"] = summary.success;
@@ -426,26 +428,125 @@ size_t select_candidate(const std::vector<nlohmann::json>& records) {
   return kept;
 }
 
-nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_control) {
-  if (bench_control.stop != nullptr && bench_control.stop->load())
-    throw Interrupted(0, "", "interrupted before run " + run.id + " started");
+namespace {
+
+void check_not_stopped(const BenchControl& control, const std::string& what) {
+  if (control.stop != nullptr && control.stop->load())
+    throw Interrupted(0, "", "interrupted before " + what + " started");
+}
+
+// A bench run's RunControl, without its checkpoint file.
+RunControl run_control(const BenchControl& bench_control) {
   RunControl control;
   control.stop = bench_control.stop;
   control.on_non_finite = bench_control.on_non_finite;
   control.checkpoint_interval = bench_control.checkpoint_interval;
   control.resume = !bench_control.checkpoint_dir.empty();
-  const ArithmeticTask task = make_task(run.config);
-  const double threshold = run.success_threshold.value_or(epsilon_perfect_threshold(task));
-  nlohmann::json bench = {{"threshold", threshold},
-                          {"operation", operation_name(run.config.task_options.op)},
-                          {"unit", run.unit},
-                          {"range", run.range},
-                          {"index", run.index}};
+  return control;
+}
+
+// The bench fields every record of `run` starts with.
+nlohmann::json bench_fields(const BenchRun& run, double threshold) {
+  return {{"threshold", threshold},
+          {"operation", operation_name(run.config.task_options.op)},
+          {"unit", run.unit},
+          {"range", run.range},
+          {"index", run.index}};
+}
+
+double run_threshold(const BenchRun& run) {
+  return run.success_threshold.value_or(epsilon_perfect_threshold(make_task(run.config)));
+}
+
+void finish_record(nlohmann::json& record, nlohmann::json bench, const BenchRun& run,
+                   const BenchControl& control) {
+  thin_history(record, control.history_every);
+  record["run_id"] = run.id;
+  record["bench"] = std::move(bench);
+}
+
+// Runs that can train in one pass with shared batches (fused::train_together), from a group of
+// runs of one batch_key.
+bool shares_batches(const BenchRun& run) {
+  return run.candidates.empty() && !fused::batch_key(run.config).empty();
+}
+
+}  // namespace
+
+std::vector<std::vector<size_t>> batch_groups(const std::vector<BenchRun>& runs, bool share,
+                                              int64_t jobs) {
+  std::vector<std::vector<size_t>> groups;
+  std::map<std::string, size_t> group_of_key;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (!share || !shares_batches(runs[i])) {
+      groups.push_back({i});
+      continue;
+    }
+    const auto [it, added] = group_of_key.emplace(fused::batch_key(runs[i].config), groups.size());
+    if (added)
+      groups.emplace_back();
+    groups[it->second].push_back(i);
+  }
+  // Fewer items than threads would leave threads idle: split the largest group in two until
+  // every thread has one (or every run is alone).
+  while (static_cast<int64_t>(groups.size()) < jobs) {
+    auto largest = std::max_element(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
+      return a.size() < b.size();
+    });
+    if (largest == groups.end() || largest->size() < 2)
+      break;
+    const auto half = static_cast<std::ptrdiff_t>(largest->size() / 2);
+    std::vector<size_t> second(largest->begin() + half, largest->end());
+    largest->erase(largest->begin() + half, largest->end());
+    groups.push_back(std::move(second));
+  }
+  return groups;
+}
+
+std::vector<nlohmann::json> run_bench_group(const std::vector<BenchRun>& runs,
+                                            const BenchControl& bench_control) {
+  if (runs.size() == 1)
+    return {run_bench_record(runs.front(), bench_control)};
+  check_not_stopped(bench_control, "runs " + runs.front().id + " ...");
+  std::vector<RunConfig> configs;
+  std::vector<RunControl> controls;
+  for (const auto& run : runs) {
+    check(shares_batches(run), "bench: run " + run.id + " cannot train with shared batches");
+    configs.push_back(run.config);
+    controls.push_back(run_control(bench_control));
+    if (controls.back().resume)
+      controls.back().checkpoint = bench_checkpoint_path(bench_control.checkpoint_dir, run.id);
+  }
+  auto outcomes = fused::train_together(configs, controls);
+  std::vector<nlohmann::json> records;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const double threshold = run_threshold(runs[i]);
+    nlohmann::json bench = bench_fields(runs[i], threshold);
+    auto record = train_for_bench(
+        runs[i].config,
+        [&] {
+          if (outcomes[i].error)
+            std::rethrow_exception(outcomes[i].error);
+          return std::move(*outcomes[i].result);
+        },
+        threshold, bench);
+    finish_record(record, std::move(bench), runs[i], bench_control);
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_control) {
+  check_not_stopped(bench_control, "run " + run.id);
+  RunControl control = run_control(bench_control);
+  const double threshold = run_threshold(run);
+  nlohmann::json bench = bench_fields(run, threshold);
   nlohmann::json record;
   if (run.candidates.empty()) {
     if (control.resume)
       control.checkpoint = bench_checkpoint_path(bench_control.checkpoint_dir, run.id);
-    record = train_for_bench(run.config, control, threshold, bench);
+    record = train_for_bench(
+        run.config, [&] { return nalu::run(run.config, {}, control); }, threshold, bench);
   } else {
     // Every candidate trains on the same task (one seed); a finished candidate's checkpoint
     // stays until the run's record is out, so an interrupted selection resumes where it was.
@@ -454,8 +555,9 @@ nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_c
       if (control.resume)
         control.checkpoint = candidate_checkpoint_path(bench_control.checkpoint_dir, run, i);
       nlohmann::json candidate_bench = bench;
-      records.push_back(
-          train_for_bench(run.candidates[i].config, control, threshold, candidate_bench));
+      const RunConfig& config = run.candidates[i].config;
+      records.push_back(train_for_bench(
+          config, [&] { return nalu::run(config, {}, control); }, threshold, candidate_bench));
       metrics.push_back(std::move(candidate_bench));
     }
     const size_t kept = select_candidate(records);
@@ -476,9 +578,7 @@ nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& bench_c
     bench["selected"] = run.candidates[kept].unit;
     bench["candidates"] = std::move(summary);
   }
-  thin_history(record, bench_control.history_every);
-  record["run_id"] = run.id;
-  record["bench"] = bench;
+  finish_record(record, std::move(bench), run, bench_control);
   return record;
 }
 
@@ -501,26 +601,37 @@ void run_bench(const std::vector<BenchRun>& runs, int64_t jobs,
       resolve_engine(candidate.config);
   }
   const int64_t total = static_cast<int64_t>(runs.size());
-  std::vector<nlohmann::json> records(runs.size());
+  // Each work item is a group of runs that train in one pass (a single run when they share no
+  // batches); its records come out together.
+  const auto groups = batch_groups(runs, control.share_batches, jobs);
+  std::vector<std::vector<nlohmann::json>> records(groups.size());
   int64_t finished = 0;
   detail::run_parallel(
-      total, jobs, [&](int64_t i) { records[i] = run_bench_record(runs[i], control); },
-      [&](int64_t i) {
-        on_record(records[i]);
-        // The record is out: the run's checkpoint is not needed any more.
-        if (!control.checkpoint_dir.empty()) {
-          std::error_code ignored;
-          std::filesystem::remove(bench_checkpoint_path(control.checkpoint_dir, runs[i].id),
-                                  ignored);
-          for (size_t member = 0; member < runs[i].candidates.size(); ++member) {
-            std::filesystem::remove(
-                candidate_checkpoint_path(control.checkpoint_dir, runs[i], member), ignored);
+      static_cast<int64_t>(groups.size()), jobs,
+      [&](int64_t g) {
+        std::vector<BenchRun> group;
+        for (const size_t i : groups[g])
+          group.push_back(runs[i]);
+        records[g] = run_bench_group(group, control);
+      },
+      [&](int64_t g) {
+        for (size_t k = 0; k < groups[g].size(); ++k) {
+          const BenchRun& run = runs[groups[g][k]];
+          on_record(records[g][k]);
+          // The record is out: the run's checkpoint is not needed any more.
+          if (!control.checkpoint_dir.empty()) {
+            std::error_code ignored;
+            std::filesystem::remove(bench_checkpoint_path(control.checkpoint_dir, run.id), ignored);
+            for (size_t member = 0; member < run.candidates.size(); ++member) {
+              std::filesystem::remove(
+                  candidate_checkpoint_path(control.checkpoint_dir, run, member), ignored);
+            }
           }
+          records[g][k] = nlohmann::json();  // the caller has it now
+          ++finished;
+          if (on_run_progress)
+            on_run_progress(finished, total);
         }
-        records[i] = nlohmann::json();  // the caller has it now
-        ++finished;
-        if (on_run_progress)
-          on_run_progress(finished, total);
       });
 }
 

@@ -6,9 +6,13 @@
 // Internal to the library.
 #pragma once
 
+#include <coroutine>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nalu/io/archive.h"
@@ -63,5 +67,57 @@ class Engine {
 TrainResult train_loop(Engine& engine, const ArithmeticTask& task, const RunConfig& config,
                        const ProgressCallback& on_progress, int64_t progress_interval,
                        const RunControl& control);
+
+/// train_loop as a coroutine that can pause before each training step, so that one thread can
+/// step several runs in turn (fused::train_together, whose runs share each batch). Nothing runs
+/// until the first resume(); each resume() runs up to the next pause or to the end.
+class LoopTask {
+ public:
+  struct promise_type {
+    std::optional<TrainResult> result;
+    std::exception_ptr error;
+    int64_t next_step = 0;  // the step the loop pauses before
+
+    LoopTask get_return_object() {
+      return LoopTask(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_value(TrainResult value) { result = std::move(value); }
+    void unhandled_exception() { error = std::current_exception(); }
+  };
+
+  LoopTask(LoopTask&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  LoopTask(const LoopTask&) = delete;
+  LoopTask& operator=(const LoopTask&) = delete;
+  LoopTask& operator=(LoopTask&&) = delete;
+  ~LoopTask() {
+    if (handle_)
+      handle_.destroy();
+  }
+
+  /// Runs the loop to its next pause or to its end (then done() is true).
+  void resume() { handle_.resume(); }
+  bool done() const { return handle_.done(); }
+  /// While paused: the step the loop runs next.
+  int64_t next_step() const { return handle_.promise().next_step; }
+  /// Once done: the result, or the exception the loop ended with, rethrown.
+  TrainResult take() {
+    auto& promise = handle_.promise();
+    if (promise.error)
+      std::rethrow_exception(promise.error);
+    return std::move(*promise.result);
+  }
+
+ private:
+  explicit LoopTask(std::coroutine_handle<promise_type> handle) : handle_(handle) {}
+  std::coroutine_handle<promise_type> handle_;
+};
+
+/// The loop of train_loop; with `pausing` it pauses before every training step (LoopTask),
+/// without it, it runs to the end in its first resume(). The references must outlive it.
+LoopTask train_loop_steps(Engine& engine, const ArithmeticTask& task, const RunConfig& config,
+                          const ProgressCallback& on_progress, int64_t progress_interval,
+                          const RunControl& control, bool pausing);
 
 }  // namespace nalu::detail

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine.h"
@@ -16,6 +18,7 @@
 #include "nalu/tasks/batch_stream.h"
 #include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
+#include "nalu/train/record.h"
 #include "nalu/units/inalu.h"
 #include "run_guard.h"
 #include "run_tracker.h"
@@ -159,12 +162,22 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
 
 namespace {
 
+// A batch that runs trained together (train_together) share: drawn once per step, with the
+// logs of its inputs that the first layers of several runs take (NAC-mul, NALU).
+struct SharedBatch {
+  int64_t step = 0;  // 0: none yet
+  std::vector<float> input, target;
+  fused::InputLogs logs;
+};
+
 // The fused network over flat buffers; the LibTorch model gives the initial weights (the torch
 // engine's, for the same seed), reads formulas and sparsity, and re-initialises iNALU layers.
 class FusedEngine final : public detail::Engine {
  public:
-  FusedEngine(const ArithmeticTask& task, const RunConfig& config)
+  // With `shared`, a step whose batch is there takes it instead of drawing its own.
+  FusedEngine(const ArithmeticTask& task, const RunConfig& config, SharedBatch* shared = nullptr)
       : config_(config),
+        shared_(shared),
         model_(make_model(config)),
         batch_(checked_narrow<int>(config.training.batch_size, "fused engine: batch size")),
         net_(config.resolve_layers(), config.sizes(), config.model.settings,
@@ -174,9 +187,11 @@ class FusedEngine final : public detail::Engine {
         interpolation_(flatten(task.interpolation_set())),
         extrapolation_(flatten(task.extrapolation_set())) {
     net_.load(*model_);
-    const int64_t input_size = config.sizes().front();
-    block_ = training_block_rows(input_size, config.training.batch_size);
-    input_.resize(static_cast<size_t>(block_ * input_size));
+    if (shared != nullptr)
+      net_.share_input_logs(&shared->logs);
+    input_size_ = config.sizes().front();
+    block_ = training_block_rows(input_size_, config.training.batch_size);
+    input_.resize(static_cast<size_t>(block_ * input_size_));
     target_.resize(static_cast<size_t>(block_));
   }
 
@@ -189,10 +204,20 @@ class FusedEngine final : public detail::Engine {
               const std::function<bool()>& poison) override {
     net_.zero_gradients();
     double squared = 0.0;
+    // Row r of a batch is the same whether drawn alone or with the whole batch, so a shared
+    // batch gives the same blocks as drawing them here.
+    const bool shared = shared_ != nullptr && shared_->step == step;
     for (int first = 0; first < batch_; first += block_) {
       const int rows = std::min(block_, batch_ - first);
-      stream_.fill_rows(step, first, rows, input_.data(), target_.data());
-      squared += net_.accumulate_mse_gradients(rows, batch_, input_.data(), target_.data());
+      const float* input = input_.data();
+      const float* target = target_.data();
+      if (shared) {
+        input = shared_->input.data() + static_cast<size_t>(first) * input_size_;
+        target = shared_->target.data() + first;
+      } else {
+        stream_.fill_rows(step, first, rows, input_.data(), target_.data());
+      }
+      squared += net_.accumulate_mse_gradients(rows, batch_, input, target);
     }
     const double mse = squared / batch_;
     lambdas_.resize(schedules.size());
@@ -250,12 +275,14 @@ class FusedEngine final : public detail::Engine {
 
  private:
   const RunConfig& config_;
+  const SharedBatch* shared_;
   Stack model_;
   int batch_;
   Network net_;
   Optimizer optimizer_;
   const BatchStream stream_;
   const FlatSet interpolation_, extrapolation_;
+  int64_t input_size_ = 0;
   int block_ = 0;
   std::vector<float> input_, target_;
   std::vector<double> lambdas_;
@@ -271,6 +298,75 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
   const ArithmeticTask task = make_task(config);
   FusedEngine engine(task, config);
   return detail::train_loop(engine, task, config, on_progress, progress_interval, control);
+}
+
+std::string batch_key(const RunConfig& config) {
+  if (config.task == "table" || resolve_engine(config) != "fused")
+    return {};
+  return config_to_json(config)["task"].dump() + " seed=" + std::to_string(config.seed) +
+         " batch=" + std::to_string(config.training.batch_size);
+}
+
+std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& configs,
+                                            const std::vector<RunControl>& controls) {
+  check(!configs.empty() && configs.size() == controls.size(),
+        "train_together: needs one control per config, and at least one config");
+  const std::string key = batch_key(configs.front());
+  for (const auto& config : configs) {
+    config.validate();
+    check(!key.empty() && batch_key(config) == key,
+          "train_together: the runs must be fused runs of one task, seed and batch size");
+  }
+  // Each run's loop refers to its task, engine and callback: they stay where they are.
+  struct Member {
+    ArithmeticTask task;
+    std::unique_ptr<FusedEngine> engine;
+    std::optional<detail::LoopTask> loop;
+  };
+  SharedBatch shared;
+  const int64_t batch_size = configs.front().training.batch_size;
+  shared.input.resize(static_cast<size_t>(batch_size * configs.front().sizes().front()));
+  shared.target.resize(static_cast<size_t>(batch_size));
+  const ProgressCallback no_progress;
+  std::vector<std::unique_ptr<Member>> members;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    auto member = std::make_unique<Member>(Member{make_task(configs[i]), nullptr, std::nullopt});
+    member->engine = std::make_unique<FusedEngine>(member->task, configs[i], &shared);
+    member->loop.emplace(detail::train_loop_steps(*member->engine, member->task, configs[i],
+                                                  no_progress, 100, controls[i], true));
+    members.push_back(std::move(member));
+  }
+  const BatchStream stream(members.front()->task,
+                           derive_seed(configs.front().seed, detail::kBatchStream));
+  for (auto& member : members)
+    member->loop->resume();  // to its first step
+  while (true) {
+    // The step most runs are at; one that rolled back draws its own batches from then on.
+    int64_t step = 0;
+    for (const auto& member : members) {
+      if (!member->loop->done())
+        step = std::max(step, member->loop->next_step());
+    }
+    if (step == 0)
+      break;
+    stream.fill(step, batch_size, shared.input.data(), shared.target.data());
+    shared.step = step;
+    shared.logs.reset(shared.input.data(), shared.input.size());
+    for (auto& member : members) {
+      if (!member->loop->done())
+        member->loop->resume();
+    }
+  }
+  std::vector<TogetherOutcome> outcomes(members.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    try {
+      outcomes[i].result = members[i]->loop->take();
+      outcomes[i].result->runs_in_pass = static_cast<int64_t>(members.size());
+    } catch (...) {
+      outcomes[i].error = std::current_exception();
+    }
+  }
+  return outcomes;
 }
 
 }  // namespace fused

@@ -14,9 +14,33 @@
 
 namespace nalu::detail {
 
+namespace {
+
+// Pauses the loop before a step when it runs among others (LoopTask).
+struct StepGate {
+  bool pausing;
+  int64_t step;
+  bool await_ready() const noexcept { return !pausing; }
+  void await_suspend(std::coroutine_handle<LoopTask::promise_type> loop) const noexcept {
+    loop.promise().next_step = step;
+  }
+  void await_resume() const noexcept {}
+};
+
+}  // namespace
+
 TrainResult train_loop(Engine& engine, const ArithmeticTask& task, const RunConfig& config,
                        const ProgressCallback& on_progress, int64_t progress_interval,
                        const RunControl& control) {
+  LoopTask loop =
+      train_loop_steps(engine, task, config, on_progress, progress_interval, control, false);
+  loop.resume();
+  return loop.take();
+}
+
+LoopTask train_loop_steps(Engine& engine, const ArithmeticTask& task, const RunConfig& config,
+                          const ProgressCallback& on_progress, int64_t progress_interval,
+                          const RunControl& control, bool pausing) {
   RunGuard guard(control, config, engine.name());
   const auto& training = config.training;
   StackImpl& model = engine.model();
@@ -78,6 +102,7 @@ TrainResult train_loop(Engine& engine, const ArithmeticTask& task, const RunConf
       guard.save(capture(0));
   }
   for (int64_t step = first_step; step <= training.iterations; ++step) {
+    co_await StepGate{pausing, step};
     try {
       last_loss = engine.step(step, result.schedules, [&] { return guard.inject(step); });
       if (step % training.eval_interval == 0 || step == training.iterations)
@@ -107,7 +132,7 @@ TrainResult train_loop(Engine& engine, const ArithmeticTask& task, const RunConf
   tracker.finish(training.iterations);
   if (!control.save_model.empty())
     save_model(control.save_model, config, model);
-  return result;
+  co_return result;
 }
 
 }  // namespace nalu::detail

@@ -367,7 +367,8 @@ nlohmann::json make_record(const RunConfig& config, const TrainResult& result) {
        {{"engine", result.engine},
         {"iterations", result.iterations},
         {"wall_seconds", result.wall_seconds},
-        {"iterations_per_second", result.iterations_per_second}}},
+        {"iterations_per_second", result.iterations_per_second},
+        {"runs_in_pass", result.runs_in_pass}}},
   };
 }
 

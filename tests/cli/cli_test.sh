@@ -193,6 +193,13 @@ if [ "$(grep -o '"step":' "$work/thin.jsonl" | wc -l)" -lt "$(grep -o '"step":' 
 else
   fail "bench merge --history-every did not thin the histories or changed the table"
 fi
+# Each run on its own (--no-shared-batches) gives the table of the runs trained together.
+"$nalu" "${tiny[@]}" --no-shared-batches --output "$work/alone.jsonl" >/dev/null 2>&1 || fail "--no-shared-batches failed"
+if diff <("$nalu" bench table "$work/alone.jsonl") <("$nalu" bench table "$work/full.jsonl") >/dev/null; then
+  pass
+else
+  fail "bench --no-shared-batches changed the table"
+fi
 expect_error 2 "history-every" "${tiny[@]}" --history-every 0
 expect_error 2 "needs 0 <= I < N" "${tiny[@]}" --shard 2/2
 expect_error 2 "unknown bench preset 'x'" bench --preset x

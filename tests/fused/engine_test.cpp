@@ -247,22 +247,8 @@ TEST(FusedKernels, RowSumsKeepTheirOrderOfAdditions) {
   EXPECT_EQ(differing, 0) << "of " << compared << " row sums";
 }
 
-RunConfig small_config(const std::string& units, Operation op, const std::string& engine) {
-  RunConfig config;
-  config.task_options.op = op;
-  config.task_options.input_size = 10;
-  config.task_options.evaluation_size = 500;
-  config.model.units = split(units, ',');
-  config.training.iterations = 1000;
-  config.training.eval_interval = 100;
-  config.training.batch_size = 64;
-  config.seed = 4;
-  config.engine = engine;
-  return config;
-}
-
 TEST(FusedEngine, AutoPicksFusedWhereItAppliesAndExplainsWhereNot) {
-  auto config = small_config("nau,nmu", Operation::kMul, "auto");
+  auto config = small_run_config("nau,nmu", Operation::kMul, "auto");
   EXPECT_EQ(resolve_engine(config), "fused");
   config.engine = "torch";
   EXPECT_EQ(resolve_engine(config), "torch");
@@ -279,7 +265,7 @@ TEST(FusedEngine, AutoPicksFusedWhereItAppliesAndExplainsWhereNot) {
 // `nalu eval` evaluates a model with the engine that trained it: the fused kernels where the
 // configuration resolves to the fused engine, LibTorch's where it resolves to torch.
 TEST(FusedEngine, EvaluateAsTrainedUsesTheRunsEngine) {
-  auto config = small_config("nau,nmu", Operation::kMul, "auto");
+  auto config = small_run_config("nau,nmu", Operation::kMul, "auto");
   const ArithmeticTask task = make_task(config);
   Stack model = make_model(config);
   const double atol = config.training.accuracy_atol, rtol = config.training.accuracy_rtol;
@@ -323,8 +309,8 @@ void expect_histories_agree(const TrainResult& torch_result, const TrainResult& 
 void expect_same_trajectory(const std::string& units, Operation op, double rtol,
                             int64_t close_until = 1000, double later_rtol = 0.0) {
   SCOPED_TRACE(units);
-  const auto torch_result = run(small_config(units, op, "torch"));
-  const auto fused_result = run(small_config(units, op, "fused"));
+  const auto torch_result = run(small_run_config(units, op, "torch"));
+  const auto fused_result = run(small_run_config(units, op, "fused"));
   expect_histories_agree(torch_result, fused_result, rtol, close_until, later_rtol);
   EXPECT_EQ(fused_result.final_formula.lines(), torch_result.final_formula.lines());
 }
@@ -334,7 +320,7 @@ void expect_same_trajectory(const std::string& units, Operation op, double rtol,
 // (At a learning rate of 0.05 the clipped runs are chaotic: the engines' norms agree to 6
 // digits for the first steps and part after a few dozen, as float rounding grows.)
 TEST(FusedEngine, ClipsTheGradientNormAsTheTorchEngineDoes) {
-  auto torch_config = small_config("nau,nmu", Operation::kMul, "torch");
+  auto torch_config = small_run_config("nau,nmu", Operation::kMul, "torch");
   torch_config.optimizer.clip_grad_norm = 0.5;
   auto fused_config = torch_config;
   fused_config.engine = "fused";
@@ -365,7 +351,7 @@ TEST(FusedEngine, FollowsTheTorchEnginesTrajectory) {
 // improved Real NPU, whose regulariser starts at half the run, runs on the same task.
 TEST(FusedEngine, FollowsTheTorchEngineOnDivision) {
   for (const std::string unit : {"nru", "nmru", "real-npu"}) {
-    auto config = small_config(unit, Operation::kDiv, "torch");
+    auto config = small_run_config(unit, Operation::kDiv, "torch");
     config.model.hidden = {};
     config.optimizer.learning_rate = unit == "nmru" ? 1e-2 : 1e-3;
     config.model.settings.npu_improved = unit == "real-npu";
@@ -380,7 +366,7 @@ TEST(FusedEngine, FollowsTheTorchEngineOnDivision) {
 // its weights again and restarts the optimiser) happens at the same evaluations on both engines,
 // from the same generator, and the runs go on alike.
 TEST(FusedEngine, ReinitializesINALULayersAsTheTorchEngineDoes) {
-  auto config = small_config("inalu", Operation::kMul, "torch");
+  auto config = small_run_config("inalu", Operation::kMul, "torch");
   config.optimizer.learning_rate = 0.1;  // at 1e-3 the runs improve at every evaluation
   config.training.reinit_patience = 2;
   config.training.reinit_threshold = 0.0;
@@ -393,7 +379,7 @@ TEST(FusedEngine, ReinitializesINALULayersAsTheTorchEngineDoes) {
 }
 
 TEST(FusedEngine, IsDeterministic) {
-  const auto config = small_config("nau,nmu", Operation::kMul, "fused");
+  const auto config = small_run_config("nau,nmu", Operation::kMul, "fused");
   const auto a = run(config), b = run(config);
   ASSERT_EQ(a.history.size(), b.history.size());
   for (size_t k = 0; k < a.history.size(); ++k)

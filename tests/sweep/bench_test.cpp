@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -196,6 +197,52 @@ TEST(BenchRunner, RecordsDoNotDependOnTheNumberOfJobs) {
     EXPECT_TRUE(record["bench"].contains("success"));
     EXPECT_EQ(record["bench"]["operation"], "add");
   }
+}
+
+TEST(BenchRunner, RunsOfOneSeedTrainTogetherWithTheRecordsTheyHaveAlone) {
+  BenchGrid grid = tiny_grid();
+  grid.units = {"nau", "nac", "linear", "mlp"};
+  const auto runs = expand(grid);
+  const auto groups = batch_groups(runs, true);
+  std::set<size_t> seen;
+  size_t together = 0;
+  for (const auto& group : groups) {
+    for (const size_t i : group) {
+      EXPECT_TRUE(seen.insert(i).second) << i;
+      EXPECT_EQ(runs[i].config.seed, runs[group.front()].config.seed);
+    }
+    together += group.size() > 1 ? group.size() : 0;
+  }
+  EXPECT_EQ(seen.size(), runs.size());
+  EXPECT_GE(together, 6u);  // at least NAU, NAC and Linear of each of the 2 seeds
+  EXPECT_EQ(batch_groups(runs, false).size(), runs.size());
+  // Enough items for the threads: the largest groups are split.
+  EXPECT_EQ(batch_groups(runs, true, static_cast<int64_t>(groups.size()) + 1).size(),
+            groups.size() + 1);
+  EXPECT_EQ(batch_groups(runs, true, 100).size(), runs.size());
+
+  auto collect = [&](bool share) {
+    BenchControl control;
+    control.share_batches = share;
+    std::map<std::string, nlohmann::json> by_id;
+    run_bench(
+        runs, 2, [&](const nlohmann::json& record) { by_id[record["run_id"]] = record; }, {},
+        control);
+    return by_id;
+  };
+  auto alone = collect(false);
+  auto shared = collect(true);
+  ASSERT_EQ(alone.size(), runs.size());
+  ASSERT_EQ(shared.size(), runs.size());
+  int64_t in_passes = 0;
+  for (auto& [id, record] : shared) {
+    EXPECT_EQ(alone.at(id)["timing"]["runs_in_pass"], 1) << id;
+    in_passes += record["timing"]["runs_in_pass"].get<int64_t>() > 1 ? 1 : 0;
+    record.erase("timing");
+    alone.at(id).erase("timing");
+    EXPECT_EQ(record, alone.at(id)) << id;
+  }
+  EXPECT_EQ(in_passes, static_cast<int64_t>(together));
 }
 
 TEST(BenchRecords, ThinnedHistoriesKeepTheEndsAndTheTablesFigures) {

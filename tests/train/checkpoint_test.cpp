@@ -36,16 +36,9 @@ class Checkpoints : public ::testing::Test {
 };
 
 nalu::RunConfig small_config(const std::string& engine, const std::string& units = "nau,nmu") {
-  nalu::RunConfig config;
-  config.task_options.op = nalu::Operation::kMul;
-  config.task_options.input_size = 10;
-  config.task_options.evaluation_size = 500;
-  config.model.units = nalu::split(units, ',');
+  nalu::RunConfig config = nalu::testing::small_run_config(units, nalu::Operation::kMul, engine);
   config.training.iterations = 600;
-  config.training.eval_interval = 100;
-  config.training.batch_size = 64;
   config.seed = 3;
-  config.engine = engine;
   return config;
 }
 

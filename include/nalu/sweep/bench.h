@@ -154,6 +154,11 @@ struct BenchControl {
   /// 1 keeps them all. The table's figures (success, solved-at step) come from the whole
   /// history before it is thinned.
   int64_t history_every = 1;
+  /// Runs that draw the same batches (fused::batch_key: the units of one operation, range and
+  /// seed) train in one pass on one thread, each batch drawn once for all of them
+  /// (fused::train_together). Their results are the same either way; only the timing differs
+  /// (a record's timing.runs_in_pass counts the pass's runs, which share its wall time).
+  bool share_batches = true;
 };
 
 /// Where run `id`'s checkpoint lives in `directory`: its id made file-safe, plus a hash of it.
@@ -178,5 +183,17 @@ size_t select_candidate(const std::vector<nlohmann::json>& records);
 /// record is its kept candidate's, with bench.selected naming it and bench.candidates listing
 /// every candidate's unit, status, success, errors and wall time.
 nlohmann::json run_bench_record(const BenchRun& run, const BenchControl& control = {});
+
+/// How run_bench splits `runs` into work items for `jobs` threads: with `share`, the runs that
+/// fused::batch_key puts together form one item (in the order of their first run), every other
+/// run an item of its own, and while there are fewer items than `jobs` the largest is split in
+/// two; without `share`, one item per run. Indices into `runs`.
+std::vector<std::vector<size_t>> batch_groups(const std::vector<BenchRun>& runs, bool share,
+                                              int64_t jobs = 1);
+
+/// The records of a group of batch_groups, trained in one pass (fused::train_together) on the
+/// calling thread, in the group's order; a group of one is run_bench_record.
+std::vector<nlohmann::json> run_bench_group(const std::vector<BenchRun>& runs,
+                                            const BenchControl& control = {});
 
 }  // namespace nalu

@@ -6,14 +6,16 @@
 // sparsity errors are read through the LibTorch units themselves.
 #pragma once
 
+#include <exception>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "nalu/train/checkpoint.h"
 #include "nalu/train/config.h"
 #include "nalu/train/trainer.h"
 
 namespace nalu {
-
-struct RunControl;
 
 /// Names accepted as RunConfig::engine: "auto" (fused where it applies, else torch), "fused",
 /// "torch".
@@ -42,6 +44,32 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress =
 /// The same under `control` (checkpoints, resumption, stop requests; nalu/train/checkpoint.h).
 TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
                   int64_t progress_interval, const RunControl& control);
+
+/// Runs that draw the same training batches (fused runs of one task, seed and batch size, such
+/// as the units of one bench cell's row for one seed) have the same non-empty key; empty for a
+/// run the fused engine does not train or a table task.
+std::string batch_key(const RunConfig& config);
+
+/// One run of train_together: its result, or the exception it ended with.
+struct TogetherOutcome {
+  std::optional<TrainResult> result;
+  std::exception_ptr error;
+};
+
+/// Trains `configs` (all with one batch_key) in one pass on the calling thread: each step's
+/// batch is drawn once and every run takes it in turn. Each run gives the result train(config,
+/// {}, 100, control) gives, step for step, except that its wall time is the pass's and
+/// result.runs_in_pass counts the runs; a run that diverges or stops ends alone, with its
+/// exception in its outcome. Throws nalu::Error when the keys differ.
+///
+/// Example:
+/// ```
+/// std::vector<nalu::RunConfig> configs = {nau_config, nac_config};  // same task and seed
+/// auto outcomes = nalu::fused::train_together(configs, {nalu::RunControl{}, nalu::RunControl{}});
+/// double mse = outcomes[0].result->best.extrapolation_mse;
+/// ```
+std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& configs,
+                                            const std::vector<RunControl>& controls);
 
 /// `nalu::evaluate` (MSE, share within atol + rtol * |target|) computed with the fused engine's
 /// kernels, as its training runs report their evaluations: `nalu eval --model` uses it for a

@@ -42,8 +42,9 @@ struct TrainResult {
   std::vector<RegularizerSchedule> schedules;  // the regulariser schedule each layer used
   double wall_seconds = 0.0;
   double iterations_per_second = 0.0;
-  std::string engine;               // the engine that trained it: "fused" or "torch"
-  int64_t resumed_from = 0;         // the checkpoint's step when resumed, else 0
+  int64_t runs_in_pass = 1;  // runs trained together (fused::train_together), sharing the wall time
+  std::string engine;        // the engine that trained it: "fused" or "torch"
+  int64_t resumed_from = 0;  // the checkpoint's step when resumed, else 0
   std::vector<Rollback> rollbacks;  // in order
 };
 
