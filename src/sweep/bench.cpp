@@ -465,10 +465,10 @@ void finish_record(nlohmann::json& record, nlohmann::json bench, const BenchRun&
   record["bench"] = std::move(bench);
 }
 
-// Runs that can train in one pass with shared batches (fused::train_together), from a group of
-// runs of one batch_key.
-bool shares_batches(const BenchRun& run) {
-  return run.candidates.empty() && !fused::batch_key(run.config).empty();
+// The key under which a run trains in one pass with others (fused::batch_key); empty for a
+// selection run, whose candidates train one after another.
+std::string shared_batch_key(const BenchRun& run) {
+  return run.candidates.empty() ? fused::batch_key(run.config) : std::string();
 }
 
 }  // namespace
@@ -478,11 +478,12 @@ std::vector<std::vector<size_t>> batch_groups(const std::vector<BenchRun>& runs,
   std::vector<std::vector<size_t>> groups;
   std::map<std::string, size_t> group_of_key;
   for (size_t i = 0; i < runs.size(); ++i) {
-    if (!share || !shares_batches(runs[i])) {
+    std::string key = share ? shared_batch_key(runs[i]) : std::string();
+    if (key.empty()) {
       groups.push_back({i});
       continue;
     }
-    const auto [it, added] = group_of_key.emplace(fused::batch_key(runs[i].config), groups.size());
+    const auto [it, added] = group_of_key.emplace(std::move(key), groups.size());
     if (added)
       groups.emplace_back();
     groups[it->second].push_back(i);
@@ -511,7 +512,8 @@ std::vector<nlohmann::json> run_bench_group(const std::vector<BenchRun>& runs,
   std::vector<RunConfig> configs;
   std::vector<RunControl> controls;
   for (const auto& run : runs) {
-    check(shares_batches(run), "bench: run " + run.id + " cannot train with shared batches");
+    check(run.candidates.empty(),
+          "bench: selection run " + run.id + " cannot train with shared batches");
     configs.push_back(run.config);
     controls.push_back(run_control(bench_control));
     if (controls.back().resume)
