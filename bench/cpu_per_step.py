@@ -18,6 +18,9 @@ rows with 3 repeats):
 
   python3 bench/cpu_per_step.py --nalu build/nalu --rows --repeats 3
 
+With --rows and --baseline, the baseline build's rows together are measured in the same passes
+as a third way (another third longer).
+
 The last line of the output is one JSON object.
 """
 
@@ -52,30 +55,39 @@ def per_step(command, output):
 
 
 def rows(args):
-    """Each row of nau-table1 (one seed) alone and together, alternating."""
-    modes = [("alone", ["--no-shared-batches"]), ("together", [])]
-    samples = {mode: {op: [] for op in OPERATIONS} for mode, _ in modes}
+    """Each row of nau-table1 (one seed) alone and together (and together with the baseline
+    build), alternating."""
+    modes = [("alone", args.nalu, ["--no-shared-batches"]), ("together", args.nalu, [])]
+    if args.baseline:
+        modes.append(("baseline together", args.baseline, []))
+    samples = {mode: {op: [] for op in OPERATIONS} for mode, _, _ in modes}
     with tempfile.TemporaryDirectory() as directory:
         output = os.path.join(directory, "run.jsonl")
         for repeat in range(args.repeats):
             order = modes if repeat % 2 == 0 else modes[::-1]
             for op in OPERATIONS:
-                for mode, flags in order:
+                for mode, path, flags in order:
                     samples[mode][op].append(per_step(
-                        [args.nalu, "bench", "--preset", "nau-table1", "--seeds", "1", "--ops",
+                        [path, "bench", "--preset", "nau-table1", "--seeds", "1", "--ops",
                          op, "--jobs", "1", "--quiet", "--output", output] + flags, output))
             print(f"pass {repeat + 1}/{args.repeats}: " + ", ".join(
-                f"{op} {samples['alone'][op][-1]:.1f} / {samples['together'][op][-1]:.1f}"
+                f"{op} " + " / ".join(f"{samples[mode][op][-1]:.1f}" for mode, _, _ in modes)
                 for op in OPERATIONS), file=sys.stderr, flush=True)
     median = {mode: {op: statistics.median(v) for op, v in ops.items()}
               for mode, ops in samples.items()}
-    print("| row (one seed) | CPU µs/step alone | CPU µs/step together | alone / together |")
-    print("|---|---:|---:|---:|")
-    for op in OPERATIONS:
-        alone, together = median["alone"][op], median["together"][op]
-        print(f"| {op} | {alone:.1f} | {together:.1f} | {alone / together:.2f}x |")
-    alone, together = (sum(median[m].values()) for m in ("alone", "together"))
-    print(f"| all | {alone:.1f} | {together:.1f} | {alone / together:.2f}x |")
+    median_all = {mode: sum(ops.values()) for mode, ops in median.items()}
+    baseline = args.baseline is not None
+    print("| row (one seed) | CPU µs/step alone | CPU µs/step together | alone / together |" +
+          (" baseline together | baseline together / together |" if baseline else ""))
+    print("|---|---:|---:|---:|" + ("---:|---:|" if baseline else ""))
+    for op in OPERATIONS + ["all"]:
+        values = median_all if op == "all" else {mode: median[mode][op] for mode in median}
+        alone, together = values["alone"], values["together"]
+        line = f"| {op} | {alone:.1f} | {together:.1f} | {alone / together:.2f}x |"
+        if baseline:
+            line += f" {values['baseline together']:.1f} |"
+            line += f" {values['baseline together'] / together:.2f}x |"
+        print(line)
     print(json.dumps({"steps": [SHORT, LONG], "repeats": args.repeats, "samples": samples,
                       "median": median}))
 
@@ -91,10 +103,9 @@ def main():
     if args.repeats <= 0:
         sys.exit("cpu_per_step: --repeats must be positive")
     if args.rows:
-        if args.baseline:
-            sys.exit("cpu_per_step: --rows compares the two ways of one build; no --baseline")
-        if not os.access(args.nalu, os.X_OK):
-            sys.exit(f"cpu_per_step: {args.nalu} is not an executable")
+        for path in [args.nalu] + ([args.baseline] if args.baseline else []):
+            if not os.access(path, os.X_OK):
+                sys.exit(f"cpu_per_step: {path} is not an executable")
         return rows(args)
     builds = [("this", args.nalu)] + ([("baseline", args.baseline)] if args.baseline else [])
     for _, path in builds:

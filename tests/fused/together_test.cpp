@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fused/layer.h"
+#include "fused/network.h"
 #include "nalu/error.h"
 #include "nalu/strings.h"
 #include "nalu/train/checkpoint.h"
@@ -22,6 +23,10 @@ namespace fs = std::filesystem;
 
 RunConfig config_for(const std::string& units, uint64_t seed = 5) {
   RunConfig config = testing::small_run_config(units, Operation::kMul, "fused");
+  // 100 rows of 100 inputs: training blocks of 32, 32, 32 and 4 rows, which a pass pushes
+  // through its runs one block at a time.
+  config.task_options.input_size = 100;
+  config.training.batch_size = 100;
   config.training.iterations = 600;
   config.seed = seed;
   return config;
@@ -35,6 +40,7 @@ nlohmann::json results(const RunConfig& config, const TrainResult& result) {
 }
 
 TEST(TrainTogether, EachRunEndsExactlyAsItWouldAlone) {
+  ASSERT_EQ(fused::training_block_rows(100, 100), 32);  // several blocks, the last one short
   std::vector<RunConfig> configs;
   for (const std::string units : {"nau,nmu", "nac", "nac-mul", "nalu", "linear", "nmu"})
     configs.push_back(config_for(units));
