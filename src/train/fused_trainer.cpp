@@ -4,10 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <vector>
 
 #include "engine.h"
@@ -164,14 +162,22 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
 
 namespace {
 
+// A batch that runs trained together (train_together) share: drawn once per step, with the
+// logs of its inputs that the first layers of several runs take (NAC-mul, NALU).
+struct SharedBatch {
+  int64_t step = 0;  // 0: none yet
+  std::vector<float> input, target;
+  fused::InputLogs logs;
+};
+
 // The fused network over flat buffers; the LibTorch model gives the initial weights (the torch
 // engine's, for the same seed), reads formulas and sparsity, and re-initialises iNALU layers.
 class FusedEngine final : public detail::Engine {
  public:
-  // With `shared_logs`, the first layer takes the logs of its inputs from there when they hold
-  // them (train_together).
-  FusedEngine(const ArithmeticTask& task, const RunConfig& config, InputLogs* shared_logs = nullptr)
+  // With `shared`, a step whose batch is there takes it instead of drawing its own.
+  FusedEngine(const ArithmeticTask& task, const RunConfig& config, SharedBatch* shared = nullptr)
       : config_(config),
+        shared_(shared),
         model_(make_model(config)),
         batch_(checked_narrow<int>(config.training.batch_size, "fused engine: batch size")),
         net_(config.resolve_layers(), config.sizes(), config.model.settings,
@@ -181,8 +187,8 @@ class FusedEngine final : public detail::Engine {
         interpolation_(flatten(task.interpolation_set())),
         extrapolation_(flatten(task.extrapolation_set())) {
     net_.load(*model_);
-    if (shared_logs != nullptr)
-      net_.share_input_logs(shared_logs);
+    if (shared != nullptr)
+      net_.share_input_logs(&shared->logs);
     input_size_ = config.sizes().front();
     block_ = training_block_rows(input_size_, config.training.batch_size);
     input_.resize(static_cast<size_t>(block_ * input_size_));
@@ -194,43 +200,24 @@ class FusedEngine final : public detail::Engine {
   void sync_model() override { net_.store(*model_); }
   std::vector<float> parameters() override { return net_.parameters(); }
 
-  /// The rows of a training block (training_block_rows).
-  int block_rows() const { return block_; }
-
-  /// train_together pushes the blocks of `step`'s batch through forward and backward itself,
-  /// each block through every run in turn while it is in the L1 cache, before the run's loop
-  /// takes the step: begin_shared_step, then shared_block for each block in order. The step
-  /// then uses these gradients instead of drawing its own blocks; they are the same.
-  void begin_shared_step(int64_t step) {
-    net_.zero_gradients();
-    shared_step_ = step;
-    shared_squared_ = 0.0;
-    shared_error_ = nullptr;
-  }
-  void shared_block(int rows, const float* input, const float* target) {
-    if (shared_error_)
-      return;
-    try {
-      shared_squared_ += net_.accumulate_mse_gradients(rows, batch_, input, target);
-    } catch (...) {
-      shared_error_ = std::current_exception();  // rethrown by the step, inside the run's loop
-    }
-  }
-
   double step(int64_t step, const std::vector<RegularizerSchedule>& schedules,
               const std::function<bool()>& poison) override {
+    net_.zero_gradients();
     double squared = 0.0;
-    if (std::exchange(shared_step_, 0) == step) {
-      if (shared_error_)
-        std::rethrow_exception(std::exchange(shared_error_, nullptr));
-      squared = shared_squared_;
-    } else {
-      net_.zero_gradients();
-      for (int first = 0; first < batch_; first += block_) {
-        const int rows = std::min(block_, batch_ - first);
+    // Row r of a batch is the same whether drawn alone or with the whole batch, so a shared
+    // batch gives the same blocks as drawing them here.
+    const bool shared = shared_ != nullptr && shared_->step == step;
+    for (int first = 0; first < batch_; first += block_) {
+      const int rows = std::min(block_, batch_ - first);
+      const float* input = input_.data();
+      const float* target = target_.data();
+      if (shared) {
+        input = shared_->input.data() + static_cast<size_t>(first) * input_size_;
+        target = shared_->target.data() + first;
+      } else {
         stream_.fill_rows(step, first, rows, input_.data(), target_.data());
-        squared += net_.accumulate_mse_gradients(rows, batch_, input_.data(), target_.data());
       }
+      squared += net_.accumulate_mse_gradients(rows, batch_, input, target);
     }
     const double mse = squared / batch_;
     lambdas_.resize(schedules.size());
@@ -288,6 +275,7 @@ class FusedEngine final : public detail::Engine {
 
  private:
   const RunConfig& config_;
+  const SharedBatch* shared_;
   Stack model_;
   int batch_;
   Network net_;
@@ -298,9 +286,6 @@ class FusedEngine final : public detail::Engine {
   int block_ = 0;
   std::vector<float> input_, target_;
   std::vector<double> lambdas_;
-  int64_t shared_step_ = 0;  // the step begin_shared_step prepared, 0 for none
-  double shared_squared_ = 0.0;
-  std::exception_ptr shared_error_;
 };
 
 }  // namespace
@@ -338,26 +323,21 @@ std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& config
     std::unique_ptr<FusedEngine> engine;
     std::optional<detail::LoopTask> loop;
   };
-  InputLogs logs;
+  SharedBatch shared;
+  const int64_t batch_size = configs.front().training.batch_size;
+  shared.input.resize(static_cast<size_t>(batch_size * configs.front().sizes().front()));
+  shared.target.resize(static_cast<size_t>(batch_size));
   const ProgressCallback no_progress;
   std::vector<std::unique_ptr<Member>> members;
   for (size_t i = 0; i < configs.size(); ++i) {
     auto member = std::make_unique<Member>(Member{make_task(configs[i]), nullptr, std::nullopt});
-    member->engine = std::make_unique<FusedEngine>(member->task, configs[i], &logs);
+    member->engine = std::make_unique<FusedEngine>(member->task, configs[i], &shared);
     member->loop.emplace(detail::train_loop_steps(*member->engine, member->task, configs[i],
                                                   no_progress, 100, controls[i], true));
     members.push_back(std::move(member));
   }
   const BatchStream stream(members.front()->task,
                            derive_seed(configs.front().seed, detail::kBatchStream));
-  // One block of the batch at a time: row r of a batch is the same whether drawn alone or with
-  // the whole batch, so these are the blocks each run would draw itself.
-  const int batch_size = checked_narrow<int>(configs.front().training.batch_size, "batch size");
-  const int64_t input_size = configs.front().sizes().front();
-  const int block = members.front()->engine->block_rows();
-  std::vector<float> input(static_cast<size_t>(block * input_size));
-  std::vector<float> target(static_cast<size_t>(block));
-  std::vector<FusedEngine*> at_step;
   for (auto& member : members)
     member->loop->resume();  // to its first step
   while (true) {
@@ -369,20 +349,9 @@ std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& config
     }
     if (step == 0)
       break;
-    at_step.clear();
-    for (auto& member : members) {
-      if (!member->loop->done() && member->loop->next_step() == step) {
-        member->engine->begin_shared_step(step);
-        at_step.push_back(member->engine.get());
-      }
-    }
-    for (int first = 0; first < batch_size; first += block) {
-      const int rows = std::min(block, batch_size - first);
-      stream.fill_rows(step, first, rows, input.data(), target.data());
-      logs.reset(input.data(), static_cast<size_t>(rows * input_size));
-      for (auto* engine : at_step)
-        engine->shared_block(rows, input.data(), target.data());
-    }
+    stream.fill(step, batch_size, shared.input.data(), shared.target.data());
+    shared.step = step;
+    shared.logs.reset(shared.input.data(), shared.input.size());
     for (auto& member : members) {
       if (!member->loop->done())
         member->loop->resume();

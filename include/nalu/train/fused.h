@@ -57,8 +57,7 @@ struct TogetherOutcome {
 };
 
 /// Trains `configs` (all with one batch_key) in one pass on the calling thread: each step's
-/// batch is drawn once, a block of rows at a time, and every run takes each block in turn. Each
-/// run gives the result train(config,
+/// batch is drawn once and every run takes it in turn. Each run gives the result train(config,
 /// {}, 100, control) gives, step for step, except that its wall time is the pass's and
 /// result.runs_in_pass counts the runs; a run that diverges or stops ends alone, with its
 /// exception in its outcome. Throws nalu::Error when the keys differ.
