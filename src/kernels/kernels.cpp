@@ -16,9 +16,6 @@ const Table& table();
 namespace avx512 {
 const Table& table();
 }
-namespace avx512_wide {
-const Table& table();
-}
 #endif
 
 const Table& generic() {
@@ -89,11 +86,10 @@ const Table& table() {
     if (__builtin_cpu_supports("avx512f")) {
       const Table& wide = avx512::table();
       best.name = avx2->exp == baseline::table().exp
-                      ? "avx2+fma, avx512f uniform, log and weight gradient, portable exp and tanh"
-                      : "avx2+fma, avx512f uniform, log and weight gradient";
+                      ? "avx2+fma, avx512f uniform and log, portable exp and tanh"
+                      : "avx2+fma, avx512f uniform and log";
       best.uniform = wide.uniform;
       best.log_abs_eps = wide.log_abs_eps;
-      best.matmul_tn_acc = avx512_wide::table().matmul_tn_acc;
     }
 #endif
     return best;

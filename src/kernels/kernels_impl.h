@@ -11,11 +11,7 @@
 #if defined(__AVX2__)
 #include <immintrin.h>
 #include <sleef.h>
-#if defined(NALU_KERNEL_WIDTH_16)  // kernels_avx512_wide.cpp
-#define NALU_KERNEL_WIDTH 16
-#else
 #define NALU_KERNEL_WIDTH 8
-#endif
 #elif defined(__SSE2__)
 #include <emmintrin.h>
 #include <sleef.h>
@@ -56,13 +52,6 @@ inline Vec load_partial(const float* p, int n) {
 }
 inline void store_partial(float* p, Vec v, int n) {
   _mm256_maskstore_ps(p, tail_mask(n), reinterpret_cast<__m256>(v));
-}
-#elif NALU_KERNEL_WIDTH == 16
-inline Vec load_partial(const float* p, int n) {
-  return reinterpret_cast<Vec>(_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p));
-}
-inline void store_partial(float* p, Vec v, int n) {
-  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), reinterpret_cast<__m512>(v));
 }
 #else
 inline Vec load_partial(const float* p, int n) {
