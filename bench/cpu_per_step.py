@@ -102,15 +102,12 @@ def main():
     args = parser.parse_args()
     if args.repeats <= 0:
         sys.exit("cpu_per_step: --repeats must be positive")
-    if args.rows:
-        for path in [args.nalu] + ([args.baseline] if args.baseline else []):
-            if not os.access(path, os.X_OK):
-                sys.exit(f"cpu_per_step: {path} is not an executable")
-        return rows(args)
     builds = [("this", args.nalu)] + ([("baseline", args.baseline)] if args.baseline else [])
     for _, path in builds:
         if not os.access(path, os.X_OK):
             sys.exit(f"cpu_per_step: {path} is not an executable")
+    if args.rows:
+        return rows(args)
     samples = {name: {u: [] for u in UNITS} for name, _ in builds}
     with tempfile.TemporaryDirectory() as directory:
         output = os.path.join(directory, "run.jsonl")
