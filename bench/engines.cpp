@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "fma_peak.h"
 #include "nalu/io/files.h"
 #include "nalu/nalu.h"
 #include "parts.h"
@@ -42,6 +43,8 @@ using nalu_bench::thread_cpu_seconds;
 
 constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
+// Rounds of the FMA peak probe (--parts): about 10-40 ms per width on current cores.
+constexpr int64_t kFmaPeakRounds = 4'000'000;
 
 std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
@@ -378,7 +381,8 @@ nlohmann::json cell_json(const Cell& cell, int64_t steps) {
 // The --parts table of each case: CPU µs per step of each part (a part marked "↳" is a share of
 // the one above it), their sum against the whole step measured above, and for (a) the time per
 // step that 100× the torch engine allows.
-void print_parts(const std::vector<Case>& cases, const Flags& flags) {
+void print_parts(const std::vector<Case>& cases, const Flags& flags,
+                 const nalu_bench::FmaPeak& peak) {
   std::printf(
       "\nparts of a fused step, each run %lld times on its own (CPU µs per step, median of "
       "%lld; a part marked ↳ is within the part above):\n",
@@ -404,7 +408,26 @@ void print_parts(const std::vector<Case>& cases, const Flags& flags) {
     if (const auto torch = c.torch.median(true); torch && c.id == "a")
       std::printf("budget: 100× the torch engine's %s µs leaves %s µs per step\n",
                   fmt_us(*torch).c_str(), fmt_us(*torch / 100.0).c_str());
+    for (const auto& part : c.parts) {
+      if (part.multiply_adds > 0.0 && peak.lanes8_per_ns > 0.0) {
+        const double floor_us = part.multiply_adds / peak.lanes8_per_ns / 1e3;
+        std::printf(
+            "%s: %.0f multiply-adds per step counted in 8-lane vectors take %s µs at this core's "
+            "8-lane FMA peak: %.0f%% of the part's time (above 100%% where the AVX-512F weight "
+            "gradient runs them 16 lanes wide)\n",
+            part.name.c_str(), part.multiply_adds, fmt_us(floor_us).c_str(),
+            100.0 * floor_us / part.cpu_us);
+      }
+    }
   }
+  const auto rate = [](double v) {
+    return v > 0.0 ? fmt_us(v) + " multiply-adds per ns" : std::string("not available");
+  };
+  std::printf(
+      "FMA peak of one core (%lld rounds of 24 independent FMA chains, thread CPU time, median): "
+      "8 lanes (AVX2) %s; 16 lanes (AVX-512F) %s\n",
+      static_cast<long long>(kFmaPeakRounds), rate(peak.lanes8_per_ns).c_str(),
+      rate(peak.lanes16_per_ns).c_str());
 }
 
 // The three cases of the report: (a) the field's task, (b) and (c) NALU on --nalu-op. Case (a)
@@ -493,8 +516,13 @@ void measure_engines(std::vector<Case>& cases, const Flags& flags, const std::st
 
 // --parts: each part of the fused step on its own, fused-steps times, per repetition; keeps
 // the median of each part.
-void measure_parts(std::vector<Case>& cases, const Flags& flags) {
+// Also measures the core's FMA peak once per repetition (medians returned).
+nalu_bench::FmaPeak measure_parts(std::vector<Case>& cases, const Flags& flags) {
+  std::vector<double> lanes8, lanes16;
   for (int64_t rep = 0; rep < flags.repeats; ++rep) {
+    const nalu_bench::FmaPeak peak = nalu_bench::measure_fma_peak(kFmaPeakRounds);
+    lanes8.push_back(peak.lanes8_per_ns);
+    lanes16.push_back(peak.lanes16_per_ns);
     for (auto& c : cases) {
       if (!c.selected || !c.fused.unavailable.empty())
         continue;
@@ -513,6 +541,7 @@ void measure_parts(std::vector<Case>& cases, const Flags& flags) {
     for (size_t k = 0; k < c.parts.size(); ++k)
       c.parts[k].cpu_us = median_of(c.part_samples[k]);
   }
+  return {median_of(lanes8), median_of(lanes16)};
 }
 
 // Throughput scaling of the fused engine on (a): K seeds on 1 thread, then on 2.
@@ -633,6 +662,7 @@ void print_goals(const Case& a, const ScalingSummary& summary) {
 struct RunInfo {
   std::string commit, python, load_before, load_after;
   unsigned cores = 0;
+  std::optional<nalu_bench::FmaPeak> fma_peak;  // with --parts
 };
 
 // The --json report.
@@ -646,6 +676,11 @@ nlohmann::json report_json(const std::vector<Case>& cases, const Scaling& scalin
   j["load_average_end"] = run.load_after;
   j["instruction_set"] = nalu::fused::instruction_set();
   j["torch_threads"] = 1;
+  if (run.fma_peak) {
+    const auto per_ns = [](double v) { return v > 0.0 ? nlohmann::json(v) : nlohmann::json(); };
+    j["fma_peak_multiply_adds_per_ns"] = {{"lanes8", per_ns(run.fma_peak->lanes8_per_ns)},
+                                          {"lanes16", per_ns(run.fma_peak->lanes16_per_ns)}};
+  }
   j["repeats"] = flags.repeats;
   j["quick"] = flags.quick;
   j["python"] = run.python.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.python);
@@ -677,6 +712,7 @@ nlohmann::json report_json(const std::vector<Case>& cases, const Scaling& scalin
                                {"within_previous", c.parts[k].within},
                                {"detail", c.parts[k].detail},
                                {"cpu_us_per_step", c.parts[k].cpu_us},
+                               {"multiply_adds_per_step", c.parts[k].multiply_adds},
                                {"samples_cpu_us_per_step", c.part_samples[k]}});
       }
     }
@@ -731,12 +767,12 @@ int run_bench(Flags flags) {
 
   measure_engines(cases, flags, run.python);
   if (flags.parts)
-    measure_parts(cases, flags);
+    run.fma_peak = measure_parts(cases, flags);
   const Scaling scaling = measure_scaling(cases[0], flags);
 
   print_step_tables(cases);
   if (flags.parts)
-    print_parts(cases, flags);
+    print_parts(cases, flags, *run.fma_peak);
   const ScalingSummary summary = print_scaling(scaling, flags, run.cores);
   print_goals(cases[0], summary);
   std::printf(

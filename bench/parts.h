@@ -7,18 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "cpu_clock.h"
 #include "nalu/train/config.h"
 
 namespace nalu_bench {
-
-/// CPU time of the calling thread, in seconds.
-double thread_cpu_seconds();
 
 struct Part {
   std::string name;
   std::string detail;   // what the part does on this case, in a few words
   bool within = false;  // a share of the nearest part above it that is not within another
   double cpu_us = 0.0;  // the calling thread's CPU time per step
+  // Multiply-adds per step the part issues in 8-lane vectors (rows padded to whole vectors), where
+  // the part is products on AVX2 kernels; 0 where not counted.
+  double multiply_adds = 0.0;
 };
 
 /// Times each part of a training step of `config` on the fused engine over `steps` steps, one part
