@@ -15,7 +15,9 @@ const Table& table();
 }
 namespace avx512 {
 const Table& table();
-}
+/// The 8-lane kernels this copy's 16-lane weight gradient hands rows shorter than 16 to.
+void use_eight_lanes(const Table& kernels);
+}  // namespace avx512
 #endif
 
 const Table& generic() {
@@ -84,12 +86,14 @@ const Table& table() {
     Table best = *avx2;
 #if defined(NALU_HAVE_AVX2_KERNELS)
     if (__builtin_cpu_supports("avx512f")) {
+      avx512::use_eight_lanes(*avx2);
       const Table& wide = avx512::table();
       best.name = avx2->exp == baseline::table().exp
-                      ? "avx2+fma, avx512f uniform and log, portable exp and tanh"
-                      : "avx2+fma, avx512f uniform and log";
+                      ? "avx2+fma, avx512f uniform, log and weight gradient, portable exp and tanh"
+                      : "avx2+fma, avx512f uniform, log and weight gradient";
       best.uniform = wide.uniform;
       best.log_abs_eps = wide.log_abs_eps;
+      best.matmul_tn_acc = wide.matmul_tn_acc;
     }
 #endif
     return best;

@@ -65,6 +65,17 @@ inline void store_partial(float* p, Vec v, int n) {
     p[k] = v[k];
 }
 #endif
+// v, held in a register: the products below use each loaded vector in two or more FMAs, and GCC
+// otherwise folds the load into every one of them (vfmadd231ps with a memory operand), loading the
+// same vector once per use; the loops were then bound by their loads, not their FMAs. The empty
+// asm changes which instructions load, never a value.
+inline Vec in_register(Vec v) {
+#if NALU_KERNEL_WIDTH == 8
+  __asm__("" : "+x"(v));
+#endif
+  return v;
+}
+
 inline float horizontal_sum(Vec v) {
   // Fold halves together (a few vector adds) before the last scalar adds.
   typedef float Half __attribute__((vector_size(kWidth * sizeof(float) / 2)));
@@ -90,7 +101,7 @@ inline void dot_block(int I, int O, const float* __restrict x, const float* __re
     for (int j = 0; j < J; ++j)
       wv[j] = load(w + static_cast<int64_t>(j) * I + i);
     for (int r = 0; r < R; ++r) {
-      const Vec xv = load(x + static_cast<int64_t>(r) * I + i);
+      const Vec xv = in_register(load(x + static_cast<int64_t>(r) * I + i));
       for (int j = 0; j < J; ++j)
         acc[r][j] += xv * wv[j];
     }
@@ -120,7 +131,8 @@ inline void dot_block_4x2(int I, int O, const float* __restrict x, const float* 
   // (kWidth of them, or the last I mod kWidth with zeros after them).
   const auto step = [&](auto get) {
     const Vec v0 = get(w0), v1 = get(w1);
-    const Vec u0 = get(x0), u1 = get(x1), u2 = get(x2), u3 = get(x3);
+    const Vec u0 = in_register(get(x0)), u1 = in_register(get(x1)), u2 = in_register(get(x2)),
+              u3 = in_register(get(x3));
     a00 += u0 * v0;
     a01 += u0 * v1;
     a10 += u1 * v0;
@@ -216,7 +228,7 @@ inline void outer_block(int B, int O, int I, const float* __restrict dy, const f
     const float* xb = x + static_cast<int64_t>(b) * I + i0;
     Vec xv[C];
     for (int c = 0; c < C; ++c)
-      xv[c] = load(xb + c * kWidth);
+      xv[c] = in_register(load(xb + c * kWidth));
     for (int j = 0; j < J; ++j) {
       const float d = dy[static_cast<int64_t>(b) * O + j0 + j];
       for (int c = 0; c < C; ++c)
@@ -236,8 +248,8 @@ inline void outer_block_2x4(int B, int O, int I, const float* __restrict dy,
   Vec a00 = {}, a01 = {}, a02 = {}, a03 = {}, a10 = {}, a11 = {}, a12 = {}, a13 = {};
   for (int b = 0; b < B; ++b) {
     const float* xb = x + static_cast<int64_t>(b) * I + i0;
-    const Vec u0 = load(xb), u1 = load(xb + kWidth), u2 = load(xb + 2 * kWidth),
-              u3 = load(xb + 3 * kWidth);
+    const Vec u0 = in_register(load(xb)), u1 = in_register(load(xb + kWidth)),
+              u2 = in_register(load(xb + 2 * kWidth)), u3 = in_register(load(xb + 3 * kWidth));
     const float d0 = dy[static_cast<int64_t>(b) * O + j0];
     const float d1 = dy[static_cast<int64_t>(b) * O + j0 + 1];
     a00 += d0 * u0;
@@ -268,7 +280,7 @@ inline void outer_block_partial(int B, int O, int I, const float* __restrict dy,
                                 int rest) {
   Vec acc[J] = {};
   for (int b = 0; b < B; ++b) {
-    const Vec xv = load_partial(x + static_cast<int64_t>(b) * I + i0, rest);
+    const Vec xv = in_register(load_partial(x + static_cast<int64_t>(b) * I + i0, rest));
     for (int j = 0; j < J; ++j)
       acc[j] += dy[static_cast<int64_t>(b) * O + j0 + j] * xv;
   }
@@ -278,8 +290,8 @@ inline void outer_block_partial(int B, int O, int I, const float* __restrict dy,
   }
 }
 
-void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float* __restrict x,
-                   float* __restrict dw) {
+[[maybe_unused]] void matmul_tn_acc(int B, int O, int I, const float* __restrict dy,
+                                    const float* __restrict x, float* __restrict dw) {
   constexpr int kChunk = 4 * kWidth;  // 4 vectors x 2 outputs = 8 accumulators
   int j = 0;
   for (; j + 2 <= O; j += 2) {
@@ -301,6 +313,113 @@ void matmul_tn_acc(int B, int O, int I, const float* __restrict dy, const float*
       outer_block_partial<1>(B, O, I, dy, x, dw, j, i, rest);
   }
 }
+
+#if defined(__AVX512F__)
+// The 8-lane kernels for the shapes the 16-lane weight gradient below leaves to them: the AVX2
+// copy's, set by kernels.cpp before it hands these out. This copy's own 8-lane code is not relied
+// on: compiled for AVX-512F, its forward product rounded some short rows differently in a trial.
+const Table* eight_lanes = nullptr;
+
+// The weight gradient at 16 lanes, for the AVX-512F copy (src/kernels/kernels.cpp takes it on
+// CPUs that have AVX-512F). Every element of dw is still one lane adding its rows' products in row
+// order, one fused multiply-add per row, then added to dw once, so the values are the 8-lane
+// copy's bit for bit. A pass keeps J outputs times N vectors of columns in registers (up to 7
+// vectors: 14 accumulators) while the batch streams past, so that each loaded vector feeds J FMAs
+// and the chains are many enough to hide the FMA latency. A row's last I mod 16 columns come from
+// an unmasked load of its last 16 columns, whose other lanes are computed and dropped: with a
+// masked 512-bit load (vmovups with a zeroing mask) in its loop, the same pass ran about three
+// times slower in a trial on an AMD Zen 5 core.
+template <int J, int N>
+inline void outer_pass_16(int B, int O, int I, const float* __restrict dy,
+                          const float* __restrict x, float* __restrict dw, int j0, int i0,
+                          bool tail) {
+  __m512 acc[J][N];
+  for (int j = 0; j < J; ++j)
+    for (int c = 0; c < N; ++c)
+      acc[j][c] = _mm512_setzero_ps();
+  // Column of vector c: the tail vector (the last one, when `tail`) ends at column I.
+  const auto column = [&](int c) { return tail && c == N - 1 ? I - 16 : i0 + 16 * c; };
+  for (int b = 0; b < B; ++b) {
+    const float* xb = x + static_cast<int64_t>(b) * I;
+    __m512 d[J];
+    for (int j = 0; j < J; ++j)
+      d[j] = _mm512_set1_ps(dy[static_cast<int64_t>(b) * O + j0 + j]);
+    for (int c = 0; c < N; ++c) {
+      __m512 u = _mm512_loadu_ps(xb + column(c));
+      __asm__("" : "+v"(u));  // one load for the J FMAs (see in_register)
+      for (int j = 0; j < J; ++j)
+        acc[j][c] = _mm512_fmadd_ps(d[j], u, acc[j][c]);
+    }
+  }
+  for (int j = 0; j < J; ++j) {
+    float* row = dw + static_cast<int64_t>(j0 + j) * I;
+    for (int c = 0; c < N; ++c) {
+      float* p = row + column(c);
+      if (tail && c == N - 1) {
+        // Only the lanes of the last I mod 16 columns: the others belong to the vector before.
+        const auto keep = static_cast<__mmask16>(0xFFFFu << (16 - (I % 16)));
+        _mm512_mask_storeu_ps(p, keep, _mm512_add_ps(_mm512_maskz_loadu_ps(keep, p), acc[j][c]));
+      } else {
+        _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[j][c]));
+      }
+    }
+  }
+}
+
+template <int J>
+inline void outer_passes_16(int B, int O, int I, const float* __restrict dy,
+                            const float* __restrict x, float* __restrict dw, int j0) {
+  const int vectors = (I + 15) / 16;
+  const bool ragged = I % 16 != 0;
+  for (int v0 = 0; v0 < vectors; v0 += 7) {
+    const int n = vectors - v0 < 7 ? vectors - v0 : 7;
+    const bool tail = ragged && v0 + n == vectors;
+    const int i0 = 16 * v0;
+    switch (n) {
+      case 1:
+        outer_pass_16<J, 1>(B, O, I, dy, x, dw, j0, i0, tail);
+        break;
+      case 2:
+        outer_pass_16<J, 2>(B, O, I, dy, x, dw, j0, i0, tail);
+        break;
+      case 3:
+        outer_pass_16<J, 3>(B, O, I, dy, x, dw, j0, i0, tail);
+        break;
+      case 4:
+        outer_pass_16<J, 4>(B, O, I, dy, x, dw, j0, i0, tail);
+        break;
+      case 5:
+        outer_pass_16<J, 5>(B, O, I, dy, x, dw, j0, i0, tail);
+        break;
+      case 6:
+        outer_pass_16<J, 6>(B, O, I, dy, x, dw, j0, i0, tail);
+        break;
+      default:
+        outer_pass_16<J, 7>(B, O, I, dy, x, dw, j0, i0, tail);
+        break;
+    }
+  }
+}
+
+void matmul_tn_acc_16(int B, int O, int I, const float* __restrict dy, const float* __restrict x,
+                      float* __restrict dw) {
+  if (I < 16) {  // rows shorter than one 16-lane vector: the 8-lane code
+    eight_lanes->matmul_tn_acc(B, O, I, dy, x, dw);
+    return;
+  }
+  int j = 0;
+  for (; j + 2 <= O; j += 2)
+    outer_passes_16<2>(B, O, I, dy, x, dw, j);
+  if (j < O)
+    outer_passes_16<1>(B, O, I, dy, x, dw, j);
+}
+#define NALU_KERNEL_TN_ACC matmul_tn_acc_16
+
+#else
+#define NALU_KERNEL_NT matmul_nt
+
+#define NALU_KERNEL_TN_ACC matmul_tn_acc
+#endif
 
 void matmul_nn_acc(int B, int O, int I, const float* __restrict dy, const float* __restrict w,
                    float* __restrict dx) {
@@ -515,6 +634,12 @@ void nac_weight(int n, const float* w_hat, const float* m_hat, float* w, float* 
 
 }  // namespace
 
+#if defined(__AVX512F__)
+void use_eight_lanes(const Table& kernels) {
+  eight_lanes = &kernels;
+}
+#endif
+
 #if defined(NALU_KERNEL_ELEMENTWISE_AVX2)
 namespace elementwise_avx2 = ::nalu::fused::kernels::elementwise_avx2;
 const Table& table() {
@@ -533,9 +658,9 @@ const Table& table() {
 }
 #else
 const Table& table() {
-  static const Table kTable{NALU_KERNEL_NAME, matmul_nt,  matmul_tn_acc, matmul_nn_acc,
-                            log_abs_eps,      uniform,    row_sums,      exp_values,
-                            sigmoid_values,   nac_weight, adam};
+  static const Table kTable{
+      NALU_KERNEL_NAME, matmul_nt,  NALU_KERNEL_TN_ACC, matmul_nn_acc, log_abs_eps, uniform,
+      row_sums,         exp_values, sigmoid_values,     nac_weight,    adam};
   return kTable;
 }
 #endif

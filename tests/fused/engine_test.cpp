@@ -193,6 +193,36 @@ TEST(FusedKernels, LogIsTheSameOnEveryVectorWidth) {
   }
 }
 
+// matmul_tn_acc comes from the 16-lane AVX-512F copy on CPUs that have it: every weight-gradient
+// element it adds must be the AVX2 copy's bit for bit, on shapes whose columns end in every
+// remainder of 8 and 16, in one pass and in several (more than 7 vectors of 16 columns), below 16
+// columns (the 8-lane code), for odd and even numbers of outputs, added onto a gradient that is
+// not zero.
+TEST(FusedKernels, WeightGradientIsTheSameOnEveryVectorWidth) {
+  const fused::kernels::Table* avx2 = fused::kernels::avx2_only();
+  const auto& best = fused::kernels::table();
+  if (avx2 == nullptr || best.matmul_tn_acc == avx2->matmul_tn_acc)
+    GTEST_SKIP() << "running kernels: " << best.name << " (one copy of matmul_tn_acc)";
+  torch::manual_seed(11);
+  int shapes = 0;
+  for (const int B : {1, 4, 32, 33}) {
+    for (const int O : {1, 2, 3, 5}) {
+      for (int I = 1; I <= 250; I += (I < 40 ? 1 : 7)) {
+        const auto dy = torch::randn({B, O}), x = torch::randn({B, I}) * 100;
+        const auto start = torch::randn({O, I});
+        std::vector<float> a(start.data_ptr<float>(), start.data_ptr<float>() + O * I);
+        std::vector<float> b = a;
+        best.matmul_tn_acc(B, O, I, dy.data_ptr<float>(), x.data_ptr<float>(), a.data());
+        avx2->matmul_tn_acc(B, O, I, dy.data_ptr<float>(), x.data_ptr<float>(), b.data());
+        ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
+            << "B " << B << ", O " << O << ", I " << I;
+        ++shapes;
+      }
+    }
+  }
+  EXPECT_EQ(shapes, 4 * 4 * (39 + 31));
+}
+
 // The order in which the AVX2 copy's row_sums adds a row's [begin, end), which the targets of
 // every recorded run depend on: lane k of an 8-wide accumulator adds x[begin + k],
 // x[begin + 8 + k], ... (a last, partial vector adds zeros in its missing lanes); then the halves

@@ -79,8 +79,8 @@ std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& config
 std::pair<double, double> evaluate(const RunConfig& config, StackImpl& model, const Batch& batch,
                                    double atol, double rtol);
 
-/// The kernels the running CPU uses: "avx2+fma", "avx2+fma, avx512f uniform and log" or
-/// "generic".
+/// The kernels the running CPU uses: "avx2+fma", "avx2+fma, avx512f uniform, log and weight
+/// gradient" or "generic".
 std::string instruction_set();
 
 }  // namespace fused
