@@ -4,10 +4,6 @@
 
 #include "cpu_clock.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 namespace nalu_bench {
 
 namespace {
@@ -15,49 +11,50 @@ namespace {
 constexpr int kChains = 24;
 
 #if defined(__x86_64__) || defined(__i386__)
-// `rounds` rounds of kChains independent FMAs (acc = acc * a + b) on vectors of 8 or 16 floats;
+// `rounds` rounds of kChains independent multiply-adds (acc = acc * a + b) on vectors of W floats;
 // returns a sum of the results so that the compiler keeps the work. The inputs come through
-// volatile reads (lanes_per_ns) so that nothing is folded at compile time.
-__attribute__((target("avx2,fma"), noinline)) float fma_rounds_8(int64_t rounds, float a_in,
-                                                                 float b_in) {
-  const __m256 a = _mm256_set1_ps(a_in), b = _mm256_set1_ps(b_in);
-  __m256 acc[kChains];
+// volatile reads (lanes_per_ns) so that nothing is folded at compile time. Written once with
+// GCC/Clang vector types and inlined (flatten) into the two functions below, which give it its
+// instruction set: there each multiply-add contracts to one FMA instruction (GCC outside ISO
+// mode and Clang contract by default; objdump shows vfmadd...ps on ymm and zmm registers).
+template <int W>
+struct Floats;  // a vector of W floats
+template <>
+struct Floats<8> {
+  typedef float type __attribute__((vector_size(8 * sizeof(float))));
+};
+template <>
+struct Floats<16> {
+  typedef float type __attribute__((vector_size(16 * sizeof(float))));
+};
+
+template <int W>
+inline float fma_rounds(int64_t rounds, float a_in, float b_in) {
+  typedef typename Floats<W>::type Vec;
+  const Vec a = Vec{} + a_in, b = Vec{} + b_in;
+  Vec acc[kChains];
   for (int c = 0; c < kChains; ++c)
-    acc[c] = _mm256_set1_ps(static_cast<float>(c));
+    acc[c] = Vec{} + static_cast<float>(c);
   for (int64_t r = 0; r < rounds; ++r) {
 #pragma GCC unroll 24
     for (int c = 0; c < kChains; ++c)
-      acc[c] = _mm256_fmadd_ps(acc[c], a, b);
+      acc[c] = acc[c] * a + b;
   }
-  float lanes[8];
   float sum = 0.0f;
-  for (int c = 0; c < kChains; ++c) {
-    _mm256_storeu_ps(lanes, acc[c]);
-    for (const float v : lanes)
-      sum += v;
-  }
+  for (int c = 0; c < kChains; ++c)
+    for (int k = 0; k < W; ++k)
+      sum += acc[c][k];
   return sum;
 }
 
-__attribute__((target("avx512f"), noinline)) float fma_rounds_16(int64_t rounds, float a_in,
-                                                                 float b_in) {
-  const __m512 a = _mm512_set1_ps(a_in), b = _mm512_set1_ps(b_in);
-  __m512 acc[kChains];
-  for (int c = 0; c < kChains; ++c)
-    acc[c] = _mm512_set1_ps(static_cast<float>(c));
-  for (int64_t r = 0; r < rounds; ++r) {
-#pragma GCC unroll 24
-    for (int c = 0; c < kChains; ++c)
-      acc[c] = _mm512_fmadd_ps(acc[c], a, b);
-  }
-  float lanes[16];
-  float sum = 0.0f;
-  for (int c = 0; c < kChains; ++c) {
-    _mm512_storeu_ps(lanes, acc[c]);
-    for (const float v : lanes)
-      sum += v;
-  }
-  return sum;
+__attribute__((target("avx2,fma"), flatten, noinline)) float fma_rounds_8(int64_t rounds, float a,
+                                                                          float b) {
+  return fma_rounds<8>(rounds, a, b);
+}
+
+__attribute__((target("avx512f,fma"), flatten, noinline)) float fma_rounds_16(int64_t rounds,
+                                                                              float a, float b) {
+  return fma_rounds<16>(rounds, a, b);
 }
 
 template <class F>

@@ -369,35 +369,18 @@ inline void outer_pass_16(int B, int O, int I, const float* __restrict dy,
 template <int J>
 inline void outer_passes_16(int B, int O, int I, const float* __restrict dy,
                             const float* __restrict x, float* __restrict dw, int j0) {
+  // The pass for n vectors of columns, n = 1 .. 7.
+  using Pass = void (*)(int, int, int, const float*, const float*, float*, int, int, bool);
+  static constexpr Pass kPasses[] = {outer_pass_16<J, 1>, outer_pass_16<J, 2>, outer_pass_16<J, 3>,
+                                     outer_pass_16<J, 4>, outer_pass_16<J, 5>, outer_pass_16<J, 6>,
+                                     outer_pass_16<J, 7>};
   const int vectors = (I + 15) / 16;
   const bool ragged = I % 16 != 0;
   for (int v0 = 0; v0 < vectors; v0 += 7) {
     const int n = vectors - v0 < 7 ? vectors - v0 : 7;
     const bool tail = ragged && v0 + n == vectors;
     const int i0 = 16 * v0;
-    switch (n) {
-      case 1:
-        outer_pass_16<J, 1>(B, O, I, dy, x, dw, j0, i0, tail);
-        break;
-      case 2:
-        outer_pass_16<J, 2>(B, O, I, dy, x, dw, j0, i0, tail);
-        break;
-      case 3:
-        outer_pass_16<J, 3>(B, O, I, dy, x, dw, j0, i0, tail);
-        break;
-      case 4:
-        outer_pass_16<J, 4>(B, O, I, dy, x, dw, j0, i0, tail);
-        break;
-      case 5:
-        outer_pass_16<J, 5>(B, O, I, dy, x, dw, j0, i0, tail);
-        break;
-      case 6:
-        outer_pass_16<J, 6>(B, O, I, dy, x, dw, j0, i0, tail);
-        break;
-      default:
-        outer_pass_16<J, 7>(B, O, I, dy, x, dw, j0, i0, tail);
-        break;
-    }
+    kPasses[n - 1](B, O, I, dy, x, dw, j0, i0, tail);
   }
 }
 
