@@ -15,7 +15,8 @@
 //   ./build/bench/nalu_bench_engines                   (full run, about a minute on an idle box)
 //   ./build/bench/nalu_bench_engines --quick           (smoke check, seconds)
 //   ./build/bench/nalu_bench_engines --json out.json   (also every figure as JSON)
-//   ./build/bench/nalu_bench_engines --parts           (also where a fused step's time goes)
+//   ./build/bench/nalu_bench_engines --parts           (also where a fused step's time goes, and
+//                                                       the core's FMA peak to hold it against)
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -856,7 +857,8 @@ int main(int argc, char** argv) {
   app.add_option("--commit", flags.commit, "Commit to report (default: git rev-parse)");
   app.add_flag(
       "--parts", flags.parts,
-      "Also time each part of a fused step on its own (fused-steps times, per repetition)");
+      "Also time each part of a fused step on its own (fused-steps times, per repetition) and "
+      "the core's FMA peak at 8 and 16 lanes");
   app.add_flag(
       "--quick", flags.quick,
       "Tiny step counts and one repetition (overrides the step and repeat flags): a smoke check");
