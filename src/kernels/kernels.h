@@ -64,9 +64,10 @@ struct Table {
 
 /// The kernels for the running CPU: the AVX2+FMA copy when it has both, else the portable one;
 /// on CPUs with AVX-512F, uniform(), log_abs_eps() and matmul_tn_acc() come from a copy compiled
-/// for it (the same values, twice as many per instruction). Every copy's exp(), sigmoid() and nac_weight() give
-/// the portable copy's values bit for bit: the AVX2 copy's are eight-lane replicas of glibc's
-/// expf and tanhf (src/kernels/expf_avx2.h, tanhf_avx2.h), checked on every float.
+/// for it (the same values, twice as many per instruction). Every copy's exp(), sigmoid() and
+/// nac_weight() give the portable copy's values bit for bit: the AVX2 copy's are eight-lane
+/// replicas of glibc's expf and tanhf (src/kernels/expf_avx2.h, tanhf_avx2.h), checked on every
+/// float.
 const Table& table();
 /// The portable kernels, whatever the CPU.
 const Table& generic();

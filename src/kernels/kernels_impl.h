@@ -327,8 +327,8 @@ const Table* eight_lanes = nullptr;
 // vectors: 14 accumulators) while the batch streams past, so that each loaded vector feeds J FMAs
 // and the chains are many enough to hide the FMA latency. A row's last I mod 16 columns come from
 // an unmasked load of its last 16 columns, whose other lanes are computed and dropped: with a
-// masked 512-bit load (vmovups with a zeroing mask) in its loop, the same pass ran about three
-// times slower in a trial on an AMD Zen 5 core.
+// masked 512-bit load (vmovups with a zeroing mask) in its loop, the same pass ran far slower in
+// a trial on an AMD Zen 5 core (docs/performance.md).
 template <int J, int N>
 inline void outer_pass_16(int B, int O, int I, const float* __restrict dy,
                           const float* __restrict x, float* __restrict dw, int j0, int i0,
