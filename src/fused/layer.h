@@ -15,22 +15,23 @@
 
 namespace nalu::fused {
 
-/// log(|x| + eps) of a training batch's inputs that several networks take in turn (the runs
-/// fused::train_together trains on one batch): the first layer that asks for a block computes
-/// it, with the kernel and range it would use for itself, and the others reuse it.
+/// log(|x| + eps) of inputs that networks take more than once: a training batch that several
+/// networks take in turn (the runs fused::train_together trains on one batch), or a fixed
+/// evaluation set that is evaluated every few thousand steps. The first layer that asks for a
+/// block computes it, with the kernel and range it would use for itself, and later requests
+/// reuse it. Memory for the logs is taken at the first request, so inputs that no layer takes
+/// the logs of cost nothing.
 class InputLogs {
  public:
-  /// A new batch `input` [size floats]: forgets the logs of the last one.
+  /// New inputs `input` [size floats]: forgets the logs of the last ones.
   void reset(const float* input, size_t size) {
     input_ = input;
     size_ = size;
     done_.clear();
-    if (values_.size() < size)
-      values_.resize(size);
   }
-  /// log(|x[k]| + eps) for k < n when x[0, n) lies in the batch, computed at the first call for
-  /// this block and eps; null for any other x (an evaluation set, a run's own batch) or for a
-  /// block another eps or length took first.
+  /// log(|x[k]| + eps) for k < n when x[0, n) lies in the inputs, computed at the first call for
+  /// this block and eps; null for any other x (another set, a run's own batch) or for a block
+  /// another eps or length took first.
   const float* find(const kernels::Table& kernels, const float* x, int n, float eps) {
     const std::less<const float*> before;
     if (input_ == nullptr || before(x, input_) || before(input_ + size_, x + n))
@@ -43,6 +44,8 @@ class InputLogs {
       if (block.offset < end && offset < block.offset + static_cast<size_t>(block.n))
         return nullptr;  // overlaps a block computed otherwise
     }
+    if (values_.size() < size_)
+      values_.resize(size_);  // before any block of these inputs is handed out
     kernels.log_abs_eps(n, x, eps, values_.data() + offset);
     done_.push_back({offset, n, eps});
     return values_.data() + offset;

@@ -43,8 +43,8 @@ class Network {
   size_t depth() const { return layers_.size(); }
   int max_batch() const { return max_batch_; }
 
-  /// The first layer takes the logs of its inputs from `logs` where they hold them (runs that
-  /// train on one batch together); null computes them all here.
+  /// The first layer takes the logs of its inputs from `logs` where they hold them (a batch
+  /// that runs train on together, an evaluation set); null computes them all here.
   void share_input_logs(InputLogs* logs) { layers_.front()->share_input_logs(logs); }
 
   /// Recomputes what the layers derive from the parameters; call after they change.

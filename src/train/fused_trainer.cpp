@@ -49,10 +49,32 @@ FlatSet flatten(const Batch& batch) {
   return set;
 }
 
+// A task's two evaluation sets, with the logs of their inputs that the first layers of NAC-mul
+// and NALU networks take: computed at the first evaluation and kept, since the sets never
+// change. The runs trained together (train_together) share one, so that each set is held once
+// and stays in the cache while the runs evaluate one after another.
+struct EvaluationSets {
+  explicit EvaluationSets(const ArithmeticTask& task)
+      : interpolation(flatten(task.interpolation_set())),
+        extrapolation(flatten(task.extrapolation_set())) {
+    interpolation_logs.reset(interpolation.input.data(), interpolation.input.size());
+    extrapolation_logs.reset(extrapolation.input.data(), extrapolation.input.size());
+  }
+  EvaluationSets(const EvaluationSets&) = delete;
+  EvaluationSets& operator=(const EvaluationSets&) = delete;
+
+  const FlatSet interpolation, extrapolation;
+  fused::InputLogs interpolation_logs, extrapolation_logs;
+};
+
 // MSE and the share of predictions within atol + rtol * |target|, as nalu::evaluate: in
-// evaluation mode, then back in training mode.
+// evaluation mode, then back in training mode. With `logs`, the first layer takes the logs of
+// the set's inputs from them, and then takes `training_logs` again.
 std::pair<double, double> evaluate_flat(fused::Network& net, const FlatSet& set, double atol,
-                                        double rtol) {
+                                        double rtol, fused::InputLogs* logs = nullptr,
+                                        fused::InputLogs* training_logs = nullptr) {
+  if (logs != nullptr)
+    net.share_input_logs(logs);
   net.set_training(false);
   double squared = 0.0;
   int64_t close = 0;
@@ -67,6 +89,8 @@ std::pair<double, double> evaluate_flat(fused::Network& net, const FlatSet& set,
     }
   }
   net.set_training(true);
+  if (logs != nullptr)
+    net.share_input_logs(training_logs);
   const auto n = static_cast<double>(set.rows);
   return {squared / n, static_cast<double>(close) / n};
 }
@@ -163,11 +187,13 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
 namespace {
 
 // A batch that runs trained together (train_together) share: drawn once per step, with the
-// logs of its inputs that the first layers of several runs take (NAC-mul, NALU).
+// logs of its inputs that the first layers of several runs take (NAC-mul, NALU), and the
+// evaluation sets they share.
 struct SharedBatch {
   int64_t step = 0;  // 0: none yet
   std::vector<float> input, target;
   fused::InputLogs logs;
+  std::shared_ptr<EvaluationSets> evaluation;
 };
 
 // The fused network over flat buffers; the LibTorch model gives the initial weights (the torch
@@ -184,8 +210,9 @@ class FusedEngine final : public detail::Engine {
              std::max(batch_, kEvaluationChunk)),
         optimizer_(config.optimizer, net_.parameters().size()),
         stream_(task, derive_seed(config.seed, detail::kBatchStream)),
-        interpolation_(flatten(task.interpolation_set())),
-        extrapolation_(flatten(task.extrapolation_set())) {
+        evaluation_(shared != nullptr && shared->evaluation != nullptr
+                        ? shared->evaluation
+                        : std::make_shared<EvaluationSets>(task)) {
     net_.load(*model_);
     if (shared != nullptr)
       net_.share_input_logs(&shared->logs);
@@ -241,10 +268,14 @@ class FusedEngine final : public detail::Engine {
   Evaluation evaluate() override {
     const auto& training = config_.training;
     Evaluation e;
+    fused::InputLogs* training_logs = shared_ != nullptr ? &shared_->logs : nullptr;
+    EvaluationSets& sets = *evaluation_;
     std::tie(e.interpolation_mse, e.interpolation_accuracy) =
-        evaluate_flat(net_, interpolation_, training.accuracy_atol, training.accuracy_rtol);
+        evaluate_flat(net_, sets.interpolation, training.accuracy_atol, training.accuracy_rtol,
+                      &sets.interpolation_logs, training_logs);
     std::tie(e.extrapolation_mse, e.extrapolation_accuracy) =
-        evaluate_flat(net_, extrapolation_, training.accuracy_atol, training.accuracy_rtol);
+        evaluate_flat(net_, sets.extrapolation, training.accuracy_atol, training.accuracy_rtol,
+                      &sets.extrapolation_logs, training_logs);
     net_.store(*model_);
     e.sparsity_error = model_->sparsity_error();
     return e;
@@ -275,13 +306,13 @@ class FusedEngine final : public detail::Engine {
 
  private:
   const RunConfig& config_;
-  const SharedBatch* shared_;
+  SharedBatch* shared_;
   Stack model_;
   int batch_;
   Network net_;
   Optimizer optimizer_;
   const BatchStream stream_;
-  const FlatSet interpolation_, extrapolation_;
+  const std::shared_ptr<EvaluationSets> evaluation_;
   int64_t input_size_ = 0;
   int block_ = 0;
   std::vector<float> input_, target_;
@@ -331,6 +362,8 @@ std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& config
   std::vector<std::unique_ptr<Member>> members;
   for (size_t i = 0; i < configs.size(); ++i) {
     auto member = std::make_unique<Member>(Member{make_task(configs[i]), nullptr, std::nullopt});
+    if (shared.evaluation == nullptr)  // one task (the batch key): the same sets for every run
+      shared.evaluation = std::make_shared<EvaluationSets>(member->task);
     member->engine = std::make_unique<FusedEngine>(member->task, configs[i], &shared);
     member->loop.emplace(detail::train_loop_steps(*member->engine, member->task, configs[i],
                                                   no_progress, 100, controls[i], true));

@@ -14,6 +14,7 @@
 #include "nalu/train/checkpoint.h"
 #include "nalu/train/fused.h"
 #include "nalu/train/record.h"
+#include "nalu/units/stack.h"
 #include "test_util.h"
 
 namespace nalu {
@@ -139,6 +140,46 @@ TEST(InputLogs, ComputesEachBlockOnceAndOnlyForTheBatch) {
   const float* again = logs.find(table, batch.data() + 32, 32, 1e-7f);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again[0], std::log(3.0f + 1e-7f));
+}
+
+// An evaluation set's logs (FusedEngine::evaluate): kept from one evaluation to the next, and
+// the same outputs as a network that computes its own.
+TEST(InputLogs, AnEvaluationSetsLogsAreKeptAndGiveTheSameOutputs) {
+  for (const std::string unit : {"nac-mul", "nalu"}) {
+    SCOPED_TRACE(unit);
+    const std::vector<int64_t> sizes{100, 1};
+    torch::manual_seed(41);
+    Stack model = make_stack({unit}, sizes, UnitSettings{});
+    fused::Network cached({unit}, sizes, UnitSettings{}, 64),
+        own({unit}, sizes, UnitSettings{}, 64);
+    cached.load(*model);
+    own.load(*model);
+    auto set = (torch::rand({128, 100}) * 4.0 - 2.0).contiguous();  // negative values too
+    float* x = set.data_ptr<float>();
+    fused::InputLogs logs;
+    logs.reset(x, static_cast<size_t>(set.numel()));
+    cached.share_input_logs(&logs);
+    std::vector<float> first;
+    for (int chunk = 0; chunk < 2; ++chunk) {  // two chunks of 64 rows, as evaluate_flat's
+      const float* at = x + chunk * 64 * 100;
+      const float* y = cached.forward(64, at);
+      const float* expected = own.forward(64, at);
+      for (int r = 0; r < 64; ++r)
+        EXPECT_EQ(y[r], expected[r]) << chunk << " " << r;
+      first.insert(first.end(), y, y + 64);
+    }
+    // The logs are kept until reset: with the inputs' magnitudes changed in place, the
+    // multiplicative path still sees the old ones (NAC-mul reads nothing else).
+    for (int64_t k = 0; k < set.numel(); ++k)
+      x[k] *= 2.0f;
+    const float* again = cached.forward(64, x);
+    const float* fresh = own.forward(64, x);
+    if (unit == "nac-mul") {
+      for (int r = 0; r < 64; ++r)
+        EXPECT_EQ(again[r], first[static_cast<size_t>(r)]) << r;
+    }
+    EXPECT_NE(std::vector<float>(again, again + 64), std::vector<float>(fresh, fresh + 64));
+  }
 }
 
 TEST(TrainTogether, RunsOfOtherTasksOrSeedsAreRefused) {
