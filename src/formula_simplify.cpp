@@ -133,10 +133,15 @@ std::vector<std::vector<ExprPtr>> all_layers(const Formula& formula) {
   return layers;
 }
 
-Columns output_values(const Formula& formula, Columns in, size_t rows) {
-  for (const auto& layer : all_layers(formula))
-    in = layer_values(layer, in, rows);
-  return in;
+// The outputs' values; `in` is read, not copied (the evaluation sets are tens of MB as columns).
+Columns output_values(const Formula& formula, const Columns& in, size_t rows) {
+  Columns values;
+  const Columns* from = &in;
+  for (const auto& layer : all_layers(formula)) {
+    values = layer_values(layer, *from, rows);
+    from = &values;
+  }
+  return values;
 }
 
 // |a - b|, 0 where both are the same (infinities included); NaN where only one is NaN.
@@ -160,7 +165,7 @@ std::vector<double> evaluate(const Formula& formula, std::span<const double> inp
   for (double v : inputs)
     in.push_back(Column{v});
   std::vector<double> out;
-  for (const auto& column : output_values(formula, std::move(in), 1))
+  for (const auto& column : output_values(formula, in, 1))
     out.push_back(column.front());
   return out;
 }
@@ -421,6 +426,13 @@ Formula simplify(const Formula& literal, const std::vector<EvaluationSet>& sets)
   for (const auto& set : sets)
     width = std::max(width, static_cast<size_t>(std::max<int64_t>(set.columns, 0)));
   Columns in(width);
+  size_t total_rows = 0;
+  for (const auto& set : sets) {
+    if (set.columns > 0 && static_cast<size_t>(set.columns) == width)
+      total_rows += set.inputs.size() / width;
+  }
+  for (auto& column : in)
+    column.reserve(total_rows);
   for (const auto& set : sets) {
     if (set.columns <= 0 || static_cast<size_t>(set.columns) != width)
       continue;
@@ -437,16 +449,21 @@ Formula simplify(const Formula& literal, const std::vector<EvaluationSet>& sets)
   result.max_rounding_error = literal.max_rounding_error;
   const size_t hidden = literal.hidden.size();
   std::vector<std::vector<ExprPtr>> simplified;
-  Columns current = in;
+  Columns values;  // the last simplified hidden layer's, once there is one
+  const Columns* current = &in;
   for (size_t l = 0; l < layers.size(); ++l) {
     const std::string prefix = l == 0 ? "x" : hidden_prefix(l - 1, hidden);
     const std::string name = l == hidden ? "y" : hidden_prefix(l, hidden);
-    Simplifier simplifier(current, rows, checks, prefix, result.simplifications);
     std::vector<ExprPtr> layer;
-    for (size_t j = 0; j < layers[l].size(); ++j)
-      layer.push_back(simplifier.run(layers[l][j], name + std::to_string(j)));
-    if (l + 1 < layers.size())
-      current = layer_values(layer, current, rows);
+    {
+      Simplifier simplifier(*current, rows, checks, prefix, result.simplifications);
+      for (size_t j = 0; j < layers[l].size(); ++j)
+        layer.push_back(simplifier.run(layers[l][j], name + std::to_string(j)));
+    }
+    if (l + 1 < layers.size()) {
+      values = layer_values(layer, *current, rows);
+      current = &values;
+    }
     simplified.push_back(std::move(layer));
   }
 

@@ -7,8 +7,10 @@
 // matter: computing x*32/ln2 unfused gives 2 wrong results over all floats.
 // Checked exhaustively over all 2^32 float bit patterns against
 // Debian 12 glibc 2.36 (libm.so.6, __expf_fma) on an AMD EPYC: 0 mismatches.
-// Lanes with |x| >= 0x1.6p+6 (88.0), inf or NaN go to a per-lane std::exp
-// fallback, entered only when at least one lane needs it.
+// Lanes with |x| >= 0x1.6p+6 (88.0), inf or NaN follow glibc's special-case
+// branch with blends, without a call to the library: a scalar fallback there
+// (with glibc's errno-setting overflow path) cost a saturated NALU gate more
+// than the rest of its sigmoid.
 //
 // Header-only; meant to be included inside the includer's namespace from a
 // translation unit built with -mavx2 -mfma.
@@ -70,22 +72,14 @@ inline __m256 glibc_expf8(__m256 x) {
   const __m128 hi = glibc_expf8_half(_mm256_extractf128_ps(x, 1));
   __m256 res = _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
 
-  // Lanes whose top 12 bits (sign cleared) reach those of 88.0f, which also
-  // covers inf and NaN, take glibc's special-case path: defer to the library.
-  const __m256i absbits = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x7fffffff));
-  const __m256i slow = _mm256_cmpgt_epi32(absbits, _mm256_set1_epi32(0x42afffff));
-  int mask = _mm256_movemask_ps(_mm256_castsi256_ps(slow));
-  if (__builtin_expect(mask != 0, 0)) {
-    alignas(32) float in[8];
-    alignas(32) float out[8];
-    _mm256_store_ps(in, x);
-    _mm256_store_ps(out, res);
-    while (mask != 0) {
-      const int i = __builtin_ctz(static_cast<unsigned>(mask));
-      out[i] = std::exp(in[i]);
-      mask &= mask - 1;
-    }
-    res = _mm256_load_ps(out);
-  }
-  return res;
+  // glibc's special cases for |x| >= 88.0f, inf and NaN, branch-free: x > 0x1.62e42ep6
+  // overflows to +inf (inf included), x < -0x1.9fe368p6 underflows to +0 (-inf included), NaN
+  // gives x + x; the other lanes with |x| >= 88 take the main path above, as in glibc (whose
+  // errno-setting underflow check is off: WANT_ERRNO_UFLOW is 0). errno is not set here.
+  const __m256 overflow = _mm256_cmp_ps(x, _mm256_set1_ps(0x1.62e42ep6f), _CMP_GT_OQ);
+  const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-0x1.9fe368p6f), _CMP_LT_OQ);
+  const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+  res = _mm256_blendv_ps(res, _mm256_set1_ps(INFINITY), overflow);
+  res = _mm256_andnot_ps(underflow, res);
+  return _mm256_blendv_ps(res, _mm256_add_ps(x, x), nan);
 }
