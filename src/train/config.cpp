@@ -110,10 +110,11 @@ std::vector<MemoryNeed> RunConfig::memory_needs() const {
                                   batch * (input * 8.0 + hidden_widths * 32.0);
   needs.push_back({"training: one step",
                    "batch size " + std::to_string(training.batch_size) + ", " + sizes_text, step});
-  // The two evaluation sets, kept as floats (the fused engine keeps a flat copy as well), and at
-  // the peak of one of: drawing a set, a forward pass over a whole set (torch), or the formula
-  // readout, which checks its simplifications on both sets in double precision.
-  const double sets = 2.0 * evaluation * (input + 1.0) * 4.0 * (fused ? 2.0 : 1.0);
+  // The two evaluation sets, kept as floats (the fused engine keeps a flat copy as well, and the
+  // logs of its inputs where the first layer takes them), and at the peak of one of: drawing a
+  // set, a forward pass over a whole set (torch), or the formula readout, which checks its
+  // simplifications on both sets in double precision.
+  const double sets = 2.0 * evaluation * (input + 1.0) * 4.0 * (fused ? 3.0 : 1.0);
   const double pass = fused ? 0.0 : evaluation * widths * 16.0;
   const double readout = 2.0 * evaluation * (input * 12.0 + widths * 32.0);
   needs.push_back({"task: the evaluation sets",
