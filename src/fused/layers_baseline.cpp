@@ -260,11 +260,14 @@ class Dense final : public Layer {
       const float* input = l == 0 ? x : hidden_output(l - 1);
       k_.matmul_tn_acc(B, affine.out, affine.in, delta, input, grads + affine.weight);
       if (bias_) {
+        // Each output's rows added in row order, in a register rather than through memory (a
+        // chain of stores and reloads): the same sums.
         float* db = grads + affine.bias;
-        for (int r = 0; r < B; ++r) {
-          const float* row = delta + static_cast<int64_t>(r) * affine.out;
-          for (int j = 0; j < affine.out; ++j)
-            db[j] += row[j];
+        for (int j = 0; j < affine.out; ++j) {
+          float sum = db[j];
+          for (int r = 0; r < B; ++r)
+            sum += delta[static_cast<int64_t>(r) * affine.out + j];
+          db[j] = sum;
         }
       }
       float* d_input = l == 0 ? dx : delta_[l % 2].data();

@@ -237,9 +237,12 @@ class Nalu final : public Layer {
     k_.matmul_tn_acc(B, out_, in_, dlogit_.data(), x, grads + gate);
     if (gate_bias_) {
       float* grad_bias = grads + gate + n;
-      for (int b = 0; b < B; ++b)
-        for (int j = 0; j < out_; ++j)
-          grad_bias[j] += dlogit_[b * out_ + j];
+      for (int j = 0; j < out_; ++j) {
+        float sum = grad_bias[j];  // rows in order, in a register (as Dense::backward)
+        for (int b = 0; b < B; ++b)
+          sum += dlogit_[b * out_ + j];
+        grad_bias[j] = sum;
+      }
     }
     if (dx != nullptr) {
       std::fill(dlog_x_.begin(), dlog_x_.begin() + B * in_, 0.0f);

@@ -25,10 +25,17 @@ inline void nac_weight(float w_hat, float m_hat, float& w, float& d_w_hat, float
 
 }  // namespace nalu::fused::kernels::scalar
 
-// The AVX2 copy's eight-lane versions (kernels_elementwise_avx2.cpp), declared for its Table.
+// The vector copies' eight-lane (AVX2) and sixteen-lane (AVX-512F) versions
+// (kernels_elementwise_avx2.cpp, kernels_elementwise_avx512.cpp), declared for their Tables.
 namespace nalu::fused::kernels::elementwise_avx2 {
 void exp(int n, const float* x, float* out);
 void sigmoid(int n, const float* x, float* out);
 void nac_weight(int n, const float* w_hat, const float* m_hat, float* w, float* d_w_hat,
                 float* d_m_hat);
 }  // namespace nalu::fused::kernels::elementwise_avx2
+namespace nalu::fused::kernels::elementwise_avx512 {
+void exp(int n, const float* x, float* out);
+void sigmoid(int n, const float* x, float* out);
+void nac_weight(int n, const float* w_hat, const float* m_hat, float* w, float* d_w_hat,
+                float* d_m_hat);
+}  // namespace nalu::fused::kernels::elementwise_avx512

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "elementwise.h"
+
 namespace nalu::fused::kernels {
 
 namespace baseline {
@@ -88,12 +90,26 @@ const Table& table() {
     if (__builtin_cpu_supports("avx512f")) {
       avx512::use_eight_lanes(*avx2);
       const Table& wide = avx512::table();
-      best.name = avx2->exp == baseline::table().exp
-                      ? "avx2+fma, avx512f uniform, log and weight gradient, portable exp and tanh"
-                      : "avx2+fma, avx512f uniform, log and weight gradient";
       best.uniform = wide.uniform;
       best.log_abs_eps = wide.log_abs_eps;
       best.matmul_tn_acc = wide.matmul_tn_acc;
+      best.adam = wide.adam;
+      // The sixteen-lane exp, sigmoid and NAC weight run the eight-lane ones' algorithm, so they
+      // are taken when those are (the C library is the one they replicate) and agree with it too.
+      const bool replicas = avx2->exp != baseline::table().exp;
+      if (replicas) {
+        Table sixteen = best;
+        sixteen.exp = elementwise_avx512::exp;
+        sixteen.sigmoid = elementwise_avx512::sigmoid;
+        sixteen.nac_weight = elementwise_avx512::nac_weight;
+        if (elementwise_agrees_with_libm(sixteen))
+          best = sixteen;
+      }
+      best.name = best.exp == elementwise_avx512::exp
+                      ? "avx2+fma, avx512f uniform, log, weight gradient, adam and elementwise"
+                  : replicas ? "avx2+fma, avx512f uniform, log, weight gradient and adam"
+                             : "avx2+fma, avx512f uniform, log, weight gradient and adam, "
+                               "portable exp and tanh";
     }
 #endif
     return best;

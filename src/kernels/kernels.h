@@ -33,7 +33,7 @@ inline uint32_t mix32(uint32_t c, uint32_t k1, uint32_t k2) {
 }
 
 struct Table {
-  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform, log and weight gradient", ...
+  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform, log, weight gradient and adam", ...
   /// y[b,j] = sum_i x[b,i] w[j,i]
   void (*matmul_nt)(int B, int O, int I, const float* x, const float* w, float* y);
   /// dw[j,i] += sum_b dy[b,j] x[b,i]
@@ -63,11 +63,11 @@ struct Table {
 };
 
 /// The kernels for the running CPU: the AVX2+FMA copy when it has both, else the portable one;
-/// on CPUs with AVX-512F, uniform(), log_abs_eps() and matmul_tn_acc() come from a copy compiled
-/// for it (the same values, twice as many per instruction). Every copy's exp(), sigmoid() and
-/// nac_weight() give the portable copy's values bit for bit: the AVX2 copy's are eight-lane
-/// replicas of glibc's expf and tanhf (src/kernels/expf_avx2.h, tanhf_avx2.h), checked on every
-/// float.
+/// on CPUs with AVX-512F, uniform(), log_abs_eps(), matmul_tn_acc(), adam() and the elementwise
+/// functions come from copies compiled for it (the same values, twice as many per instruction).
+/// Every copy's exp(), sigmoid() and nac_weight() give the portable copy's values bit for bit: the
+/// vector copies' are eight- and sixteen-lane replicas of glibc's expf and tanhf
+/// (src/kernels/glibc_simd.h), checked on every float.
 const Table& table();
 /// The portable kernels, whatever the CPU.
 const Table& generic();

@@ -223,6 +223,42 @@ TEST(FusedKernels, WeightGradientIsTheSameOnEveryVectorWidth) {
   EXPECT_EQ(shapes, 4 * 4 * (39 + 31));
 }
 
+// adam comes from the AVX-512F copy on CPUs that have it (the same loop vectorised 16 wide): each
+// parameter and moment it updates must be the AVX2 copy's bit for bit, for every length up to 70
+// (every remainder of 8 and 16, and the scalar tails), gradients over twelve orders of magnitude
+// and both signs, and settings of the first step and of a late one.
+TEST(FusedKernels, AdamIsTheSameOnEveryVectorWidth) {
+  const fused::kernels::Table* avx2 = fused::kernels::avx2_only();
+  const auto& best = fused::kernels::table();
+  if (avx2 == nullptr || best.adam == avx2->adam)
+    GTEST_SKIP() << "running kernels: " << best.name << " (one copy of adam)";
+  torch::manual_seed(12);
+  struct Settings {
+    float step_size, correction2_sqrt;
+  };
+  // lr 1e-3 at step 1 (lr / (1 - 0.9), sqrt(1 - 0.999)) and at step 10^6 (both corrections 1).
+  for (const Settings s : {Settings{1e-2f, 0.0316227766f}, Settings{1e-3f, 1.0f}}) {
+    for (int n = 1; n <= 70; ++n) {
+      const auto p = torch::randn({n});
+      const auto g = torch::randn({n}) * torch::pow(10.0, torch::rand({n}) * 12 - 8);
+      const auto m = torch::randn({n}) * 1e-2, v = torch::rand({n}) * 1e-3;
+      const auto copy = [](const torch::Tensor& t) {
+        return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+      };
+      std::vector<float> pa = copy(p), ma = copy(m), va = copy(v);
+      std::vector<float> pb = pa, mb = ma, vb = va;
+      best.adam(n, pa.data(), g.data_ptr<float>(), ma.data(), va.data(), 0.9f, 0.999f, s.step_size,
+                s.correction2_sqrt, 1e-8f);
+      avx2->adam(n, pb.data(), g.data_ptr<float>(), mb.data(), vb.data(), 0.9f, 0.999f, s.step_size,
+                 s.correction2_sqrt, 1e-8f);
+      ASSERT_EQ(pa, pb) << "n " << n;
+      ASSERT_EQ(ma, mb) << "n " << n;
+      ASSERT_EQ(va, vb) << "n " << n;
+      ASSERT_NE(pa, copy(p)) << "n " << n;  // the step moved the parameters
+    }
+  }
+}
+
 // The order in which the AVX2 copy's row_sums adds a row's [begin, end), which the targets of
 // every recorded run depend on: lane k of an 8-wide accumulator adds x[begin + k],
 // x[begin + 8 + k], ... (a last, partial vector adds zeros in its missing lanes); then the halves
