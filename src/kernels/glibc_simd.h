@@ -78,6 +78,15 @@ struct Simd<8> : SimdTypes<8> {
   static F join(H low, H high) {
     return (F)_mm256_insertf128_ps(_mm256_castps128_ps256((__m128)low), (__m128)high, 1);
   }
+  // The first n (0 < n < 8) floats at p with zeros after them, and their store back: masked
+  // loads and stores, which do not touch the memory of the lanes left out.
+  static __m256i first_lanes(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static F load_first(const float* p, int n) { return (F)_mm256_maskload_ps(p, first_lanes(n)); }
+  static void store_first(float* p, F v, int n) {
+    _mm256_maskstore_ps(p, first_lanes(n), (__m256)v);
+  }
   static D widen(H v) { return (D)_mm256_cvtps_pd((__m128)v); }
   static H narrow(D v) { return (H)_mm256_cvtpd_ps((__m256d)v); }
   // kGlibcExpfTable[i] for each lane's i in [0, 32).
@@ -103,6 +112,12 @@ struct Simd<16> : SimdTypes<16> {
   static H high(F v) { return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15); }
   static F join(H low, H high) {
     return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  }
+  static F load_first(const float* p, int n) {
+    return (F)_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
+  }
+  static void store_first(float* p, F v, int n) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), (__m512)v);
   }
   static D widen(H v) { return (D)_mm512_maskz_cvtps_pd(0xff, (__m256)v); }
   static H narrow(D v) { return (H)_mm512_maskz_cvtpd_ps(0xff, (__m512d)v); }
