@@ -1,8 +1,8 @@
 // The fused engine's elementwise functions (kernels.h: exp, sigmoid, nac_weight) one value at a
-// time, with the C library's expf and tanhf: the portable kernels use them, and the AVX2 kernels
-// for the last n mod 8 values and for lanes outside their vector range. Each operation is rounded
-// to float in the order written (on x86-64 the portable copy has no FMA to contract into; the AVX2
-// copy's elementwise file is compiled with -ffp-contract=off).
+// time, with the C library's expf and tanhf: the portable kernels use them, and the vector copies
+// (elementwise_impl.h) give the same values lane by lane. Each operation is rounded to float in
+// the order written (on x86-64 the portable copy has no FMA to contract into; the vector copies'
+// elementwise files are compiled with -ffp-contract=off).
 #pragma once
 
 #include <cmath>
