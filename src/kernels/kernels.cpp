@@ -92,6 +92,7 @@ const Table& table() {
       const Table& wide = avx512::table();
       best.uniform = wide.uniform;
       best.log_abs_eps = wide.log_abs_eps;
+      best.matmul_nt = wide.matmul_nt;
       best.matmul_tn_acc = wide.matmul_tn_acc;
       best.adam = wide.adam;
       // The sixteen-lane exp, sigmoid and NAC weight run the eight-lane ones' algorithm, so they
@@ -106,9 +107,9 @@ const Table& table() {
           best = sixteen;
       }
       best.name = best.exp == elementwise_avx512::exp
-                      ? "avx2+fma, avx512f uniform, log, weight gradient, adam and elementwise"
-                  : replicas ? "avx2+fma, avx512f uniform, log, weight gradient and adam"
-                             : "avx2+fma, avx512f uniform, log, weight gradient and adam, "
+                      ? "avx2+fma, avx512f uniform, log, products, adam and elementwise"
+                  : replicas ? "avx2+fma, avx512f uniform, log, products and adam"
+                             : "avx2+fma, avx512f uniform, log, products and adam, "
                                "portable exp and tanh";
     }
 #endif

@@ -33,7 +33,7 @@ inline uint32_t mix32(uint32_t c, uint32_t k1, uint32_t k2) {
 }
 
 struct Table {
-  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform, log, weight gradient and adam", ...
+  const char* name;  // "avx2+fma", "avx2+fma, avx512f uniform, log, products and adam", ...
   /// y[b,j] = sum_i x[b,i] w[j,i]
   void (*matmul_nt)(int B, int O, int I, const float* x, const float* w, float* y);
   /// dw[j,i] += sum_b dy[b,j] x[b,i]
@@ -63,8 +63,9 @@ struct Table {
 };
 
 /// The kernels for the running CPU: the AVX2+FMA copy when it has both, else the portable one;
-/// on CPUs with AVX-512F, uniform(), log_abs_eps(), matmul_tn_acc(), adam() and the elementwise
-/// functions come from copies compiled for it (the same values, twice as many per instruction).
+/// on CPUs with AVX-512F, uniform(), log_abs_eps(), matmul_nt() and matmul_tn_acc() (the forward
+/// product and the weight gradient), adam() and the elementwise functions come from copies
+/// compiled for it (the same values, twice as many per instruction).
 /// Every copy's exp(), sigmoid() and nac_weight() give the portable copy's values bit for bit: the
 /// vector copies' are eight- and sixteen-lane replicas of glibc's expf and tanhf
 /// (src/kernels/glibc_simd.h), checked on every float.

@@ -186,8 +186,8 @@ inline void dot_rows(int I, int O, const float* __restrict x, const float* __res
     dot_block<R, 1>(I, O, x, w + static_cast<int64_t>(j) * I, y + j);
 }
 
-void matmul_nt(int B, int O, int I, const float* __restrict x, const float* __restrict w,
-               float* __restrict y) {
+[[maybe_unused]] void matmul_nt(int B, int O, int I, const float* __restrict x,
+                                const float* __restrict w, float* __restrict y) {
   if (O == 1 && I < kWidth) {
     // One output from fewer inputs than a vector holds (a last layer on two hidden units): what
     // dot_block<R, 1> computes then, its zero accumulators' sum (+0) and the scalar tail, without
@@ -315,7 +315,7 @@ inline void outer_block_partial(int B, int O, int I, const float* __restrict dy,
 }
 
 #if defined(__AVX512F__)
-// The 8-lane kernels for the shapes the 16-lane weight gradient below leaves to them: the AVX2
+// The 8-lane kernels for the shapes the 16-lane kernels below leave to them: the AVX2
 // copy's, set by kernels.cpp before it hands these out. This copy's own 8-lane code is not relied
 // on: compiled for AVX-512F, its forward product rounded some short rows differently in a trial.
 const Table* eight_lanes = nullptr;
@@ -398,9 +398,112 @@ void matmul_tn_acc_16(int B, int O, int I, const float* __restrict dy, const flo
 }
 #define NALU_KERNEL_TN_ACC matmul_tn_acc_16
 
+// The forward product at 16 lanes, for the AVX-512F copy: one 512-bit accumulator per row holds
+// that row's two 8-lane accumulators of dot_block_4x2, output j in the low half and output j + 1
+// in the high half. Each lane therefore adds the same products in the same order, one fused
+// multiply-add per block of 8 columns (the last I mod 8 columns with zeros after them), with half
+// as many FMAs. Eight rows at a time, for eight independent chains as in dot_block_4x2.
+//
+// The horizontal sums then follow dot_block_4x2's tree, ((l0 + l1) + (l2 + l3)) + ((l4 + l5) +
+// (l6 + l7)) for each accumulator of 8 lanes l0..l7, so the values are the 8-lane copy's bit for
+// bit; they are formed in 512-bit vectors, where _mm256_hadd_ps has no counterpart:
+// pairwise_sums does per 128-bit lane what it does.
+inline __m512 pairwise_sums(__m512 a, __m512 b) {  // per 128-bit lane: a0+a1, a2+a3, b0+b1, b2+b3
+  return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+// [v | v] (vbroadcastf64x4, from memory; the zero-masked form with every lane kept, as GCC 12
+// warns that the plain one reads an undefined vector).
+inline __m512 both_halves(__m256 v) {
+  return _mm512_castpd_ps(_mm512_maskz_broadcast_f64x4(0xFF, _mm256_castps_pd(v)));
+}
+// (GCC vector shuffles below: the intrinsics' unmasked forms make GCC 12 warn, as above.)
+typedef float Lanes8 __attribute__((vector_size(32)));
+typedef float Lanes16 __attribute__((vector_size(64)));
+// [low | high]
+inline __m512 halves(__m256 low, __m256 high) {
+  return reinterpret_cast<__m512>(
+      __builtin_shufflevector(reinterpret_cast<Lanes8>(low), reinterpret_cast<Lanes8>(high), 0, 1,
+                              2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
+// y[r, j] and y[r, j + 1] for the eight rows r at x, the two outputs at w.
+inline void dot_block_16(int I, int O, const float* __restrict x, const float* __restrict w,
+                         float* __restrict y) {
+  const float* w0 = w;
+  const float* w1 = w + I;
+  // Eight named accumulators (an array of them lived on the stack).
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  // One block of 8 columns; `get(p)` loads the block's floats of row p.
+  const auto step = [&](auto get) {
+    const __m512 v = halves(get(w0), get(w1));
+    const auto row = [&](int r) { return both_halves(get(x + static_cast<int64_t>(r) * I)); };
+    a0 = _mm512_fmadd_ps(row(0), v, a0);
+    a1 = _mm512_fmadd_ps(row(1), v, a1);
+    a2 = _mm512_fmadd_ps(row(2), v, a2);
+    a3 = _mm512_fmadd_ps(row(3), v, a3);
+    a4 = _mm512_fmadd_ps(row(4), v, a4);
+    a5 = _mm512_fmadd_ps(row(5), v, a5);
+    a6 = _mm512_fmadd_ps(row(6), v, a6);
+    a7 = _mm512_fmadd_ps(row(7), v, a7);
+  };
+  int i = 0;
+  for (; i + 8 <= I; i += 8)
+    step([i](const float* p) { return _mm256_loadu_ps(p + i); });
+  if (const int rest = I - i; rest > 0) {  // the last I mod 8 columns, zeros after them
+    const __m256i mask = tail_mask(rest);
+    step([i, mask](const float* p) { return _mm256_maskload_ps(p + i, mask); });
+  }
+  // Per 128-bit lane of u: lane 0 holds l0..l3 of output j (rows 0-3), lane 1 l4..l7 of output
+  // j, lanes 2 and 3 the same for output j + 1.
+  const __m512 u = pairwise_sums(pairwise_sums(a0, a1), pairwise_sums(a2, a3));
+  const __m512 v = pairwise_sums(pairwise_sums(a4, a5), pairwise_sums(a6, a7));
+  // [rows 0-3 of j, rows 0-3 of j + 1, rows 4-7 of j, rows 4-7 of j + 1]
+  const auto f = [](__m512 a) { return reinterpret_cast<Lanes16>(a); };
+  const __m512 sums =
+      _mm512_add_ps(reinterpret_cast<__m512>(__builtin_shufflevector(
+                        f(u), f(v), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)),
+                    reinterpret_cast<__m512>(__builtin_shufflevector(
+                        f(u), f(v), 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31)));
+  // [y(0, j), y(0, j + 1), y(1, j), ...]
+  const __m512 rows = reinterpret_cast<__m512>(__builtin_shufflevector(
+      f(sums), f(sums), 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15));
+  if (O == 2) {  // the eight rows' two outputs are adjacent
+    _mm512_storeu_ps(y, rows);
+    return;
+  }
+  alignas(64) float s[16];
+  _mm512_store_ps(s, rows);
+  for (int r = 0; r < 8; ++r) {
+    y[static_cast<int64_t>(r) * O] = s[2 * r];
+    y[static_cast<int64_t>(r) * O + 1] = s[2 * r + 1];
+  }
+}
+
+void matmul_nt_16(int B, int O, int I, const float* __restrict x, const float* __restrict w,
+                  float* __restrict y) {
+  // An odd number of outputs: the 8-lane code, whose last output sums its lanes in another order.
+  if (O % 2 != 0) {
+    eight_lanes->matmul_nt(B, O, I, x, w, y);
+    return;
+  }
+  int b = 0;
+  for (; b + 8 <= B; b += 8) {
+    for (int j = 0; j < O; j += 2) {
+      dot_block_16(I, O, x + static_cast<int64_t>(b) * I, w + static_cast<int64_t>(j) * I,
+                   y + static_cast<int64_t>(b) * O + j);
+    }
+  }
+  // The last B mod 8 rows: the 8-lane code takes four (dot_block_4x2), then one at a time, as
+  // it would have taken them in a call for the whole batch.
+  if (b < B)
+    eight_lanes->matmul_nt(B - b, O, I, x + static_cast<int64_t>(b) * I, w,
+                           y + static_cast<int64_t>(b) * O);
+}
+#define NALU_KERNEL_NT matmul_nt_16
+
 #else
 #define NALU_KERNEL_NT matmul_nt
-
 #define NALU_KERNEL_TN_ACC matmul_tn_acc
 #endif
 
@@ -642,8 +745,8 @@ const Table& table() {
 #else
 const Table& table() {
   static const Table kTable{
-      NALU_KERNEL_NAME, matmul_nt,  NALU_KERNEL_TN_ACC, matmul_nn_acc, log_abs_eps, uniform,
-      row_sums,         exp_values, sigmoid_values,     nac_weight,    adam};
+      NALU_KERNEL_NAME, NALU_KERNEL_NT, NALU_KERNEL_TN_ACC, matmul_nn_acc, log_abs_eps, uniform,
+      row_sums,         exp_values,     sigmoid_values,     nac_weight,    adam};
   return kTable;
 }
 #endif

@@ -223,6 +223,35 @@ TEST(FusedKernels, WeightGradientIsTheSameOnEveryVectorWidth) {
   EXPECT_EQ(shapes, 4 * 4 * (39 + 31));
 }
 
+// matmul_nt comes from the 16-lane AVX-512F copy on CPUs that have it: every product it writes
+// must be the AVX2 copy's bit for bit, for rows that end in every remainder of 8 (and rows
+// shorter than 8), batches of every remainder of 8 rows (the last ones go to the 8-lane code),
+// even and odd numbers of outputs, and values over eight orders of magnitude of both signs, whose
+// sums round differently in any other order.
+TEST(FusedKernels, ForwardProductIsTheSameOnEveryVectorWidth) {
+  const fused::kernels::Table* avx2 = fused::kernels::avx2_only();
+  const auto& best = fused::kernels::table();
+  if (avx2 == nullptr || best.matmul_nt == avx2->matmul_nt)
+    GTEST_SKIP() << "running kernels: " << best.name << " (one copy of matmul_nt)";
+  torch::manual_seed(13);
+  int shapes = 0;
+  for (const int B : {1, 3, 4, 5, 8, 12, 15, 32, 37, 512}) {
+    for (const int O : {1, 2, 3, 4, 6}) {
+      for (int I = 1; I <= 130; I += (I < 40 ? 1 : 9)) {
+        const auto scale = torch::pow(10.0, torch::randint(-4, 4, {B, I}));
+        const auto x = torch::randn({B, I}) * scale, w = torch::randn({O, I});
+        std::vector<float> a(static_cast<size_t>(B) * O, -1.0f), b = a;
+        best.matmul_nt(B, O, I, x.data_ptr<float>(), w.data_ptr<float>(), a.data());
+        avx2->matmul_nt(B, O, I, x.data_ptr<float>(), w.data_ptr<float>(), b.data());
+        ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
+            << "B " << B << ", O " << O << ", I " << I;
+        ++shapes;
+      }
+    }
+  }
+  EXPECT_EQ(shapes, 10 * 5 * (39 + 11));
+}
+
 // adam comes from the AVX-512F copy on CPUs that have it (the same loop vectorised 16 wide): each
 // parameter and moment it updates must be the AVX2 copy's bit for bit, for every length up to 70
 // (every remainder of 8 and 16, and the scalar tails), gradients over twelve orders of magnitude
