@@ -179,9 +179,7 @@ class Nalu final : public Layer {
         g_(size_of(max_batch, out)),
         da_(size_of(max_batch, out)),
         dz_(size_of(max_batch, out)),
-        dlogit_(size_of(max_batch, out)),
-        both_w_(out % 2 == 0 ? 2 * size_of(out, in) : 0),
-        both_(out % 2 == 0 ? 2 * size_of(max_batch, out) : 0) {}
+        dlogit_(size_of(max_batch, out)) {}
   std::vector<int64_t> parameter_sizes() const override {
     const auto n = static_cast<int64_t>(out_) * in_;
     std::vector<int64_t> sizes{n, n};  // w_hat, m_hat
@@ -197,30 +195,13 @@ class Nalu final : public Layer {
     add_.prepare(k_, params, params + n);
     if (!shared_)
       mul_.prepare(k_, params + 2 * n, params + 3 * n);
-    if (!both_w_.empty()) {  // [W_a; G]
-      std::copy(add_.w(), add_.w() + n, both_w_.begin());
-      std::copy(params + gate_offset(), params + gate_offset() + n, both_w_.begin() + n);
-    }
   }
   void forward(int B, const float* params, const float* x, float* y) override {
     const float* gate_w = params + gate_offset();
-    if (!both_w_.empty()) {
-      // a and the gate's logits in one product of 2 * out outputs, which the kernels compute
-      // pair by pair of outputs exactly as two products of out (an even number): the same
-      // values, with each row of x read once for both.
-      const int both = 2 * out_;
-      k_.matmul_nt(B, both, in_, x, both_w_.data(), both_.data());
-      for (int b = 0; b < B; ++b) {
-        const float* row = both_.data() + static_cast<int64_t>(b) * both;
-        std::copy(row, row + out_, a_.data() + static_cast<int64_t>(b) * out_);
-        std::copy(row + out_, row + both, g_.data() + static_cast<int64_t>(b) * out_);
-      }
-    } else {
-      k_.matmul_nt(B, out_, in_, x, add_.w(), a_.data());
-      k_.matmul_nt(B, out_, in_, x, gate_w, g_.data());
-    }
+    k_.matmul_nt(B, out_, in_, x, add_.w(), a_.data());
     log_x_used_ = log_abs_eps(B * in_, x, epsilon_, log_x_.data());
     k_.matmul_nt(B, out_, in_, log_x_used_, w_mul(), m_.data());
+    k_.matmul_nt(B, out_, in_, x, gate_w, g_.data());
     if (gate_bias_) {
       const float* bias = gate_w + add_.size();
       for (int b = 0; b < B; ++b)
@@ -283,8 +264,6 @@ class Nalu final : public Layer {
   Buffer log_x_, dlog_x_;                // [B, in]
   const float* log_x_used_ = nullptr;    // log_x_ or the shared input logs (forward's)
   Buffer a_, m_, g_, da_, dz_, dlogit_;  // [B, out]
-  Buffer both_w_;                        // [W_a; G] when out is even, else empty
-  Buffer both_;                          // [B, 2 out]: a and the gate's logits side by side
 };
 
 // ---- iNALU: y = sigmoid(g) a + (1 - sigmoid(g)) m s ----------------------------------------
