@@ -427,36 +427,6 @@ inline __m512 halves(__m256 low, __m256 high) {
                               2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 }
 
-// The horizontal sums of eight rows' accumulators ar (rows r = 0..7, outputs j and j + 1 in
-// the halves) into y[r * O + j] and y[r * O + j + 1].
-inline void store_row_sums(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4, __m512 a5,
-                           __m512 a6, __m512 a7, int O, float* __restrict y) {
-  // Per 128-bit lane of u, rows 0-3: lane 0 holds (l0 + l1) + (l2 + l3) of output j, lane 1
-  // (l4 + l5) + (l6 + l7) of output j, lanes 2 and 3 the same for output j + 1; v, rows 4-7.
-  const __m512 u = pairwise_sums(pairwise_sums(a0, a1), pairwise_sums(a2, a3));
-  const __m512 v = pairwise_sums(pairwise_sums(a4, a5), pairwise_sums(a6, a7));
-  // [rows 0-3 of j, rows 0-3 of j + 1, rows 4-7 of j, rows 4-7 of j + 1]
-  const auto f = [](__m512 a) { return reinterpret_cast<Lanes16>(a); };
-  const __m512 sums =
-      _mm512_add_ps(reinterpret_cast<__m512>(__builtin_shufflevector(
-                        f(u), f(v), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)),
-                    reinterpret_cast<__m512>(__builtin_shufflevector(
-                        f(u), f(v), 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31)));
-  // [y(0, j), y(0, j + 1), y(1, j), ...]
-  const __m512 rows = reinterpret_cast<__m512>(__builtin_shufflevector(
-      f(sums), f(sums), 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15));
-  if (O == 2) {  // the eight rows' two outputs are adjacent
-    _mm512_storeu_ps(y, rows);
-    return;
-  }
-  alignas(64) float s[16];
-  _mm512_store_ps(s, rows);
-  for (int r = 0; r < 8; ++r) {
-    y[static_cast<int64_t>(r) * O] = s[2 * r];
-    y[static_cast<int64_t>(r) * O + 1] = s[2 * r + 1];
-  }
-}
-
 // y[r, j] and y[r, j + 1] for the eight rows r at x, the two outputs at w.
 inline void dot_block_16(int I, int O, const float* __restrict x, const float* __restrict w,
                          float* __restrict y) {
@@ -484,46 +454,30 @@ inline void dot_block_16(int I, int O, const float* __restrict x, const float* _
     const __m256i mask = tail_mask(rest);
     step([i, mask](const float* p) { return _mm256_maskload_ps(p + i, mask); });
   }
-  store_row_sums(a0, a1, a2, a3, a4, a5, a6, a7, O, y);
-}
-
-// dot_block_16 for four outputs at once, j .. j + 3: each row's broadcast feeds two FMAs, which
-// halves the broadcasts that bound dot_block_16 (docs/performance.md). Every lane computes what it
-// computes in dot_block_16.
-inline void dot_block_16x4(int I, int O, const float* __restrict x, const float* __restrict w,
-                           float* __restrict y) {
-  const float* w0 = w;
-  const float* w1 = w0 + I;
-  const float* w2 = w1 + I;
-  const float* w3 = w2 + I;
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
-  const auto step = [&](auto get) {
-    const __m512 v = halves(get(w0), get(w1));
-    const __m512 t = halves(get(w2), get(w3));
-    const auto row = [&](int r, __m512& s, __m512& q) {
-      const __m512 u = both_halves(get(x + static_cast<int64_t>(r) * I));
-      s = _mm512_fmadd_ps(u, v, s);
-      q = _mm512_fmadd_ps(u, t, q);
-    };
-    row(0, a0, b0);
-    row(1, a1, b1);
-    row(2, a2, b2);
-    row(3, a3, b3);
-    row(4, a4, b4);
-    row(5, a5, b5);
-    row(6, a6, b6);
-    row(7, a7, b7);
-  };
-  int i = 0;
-  for (; i + 8 <= I; i += 8)
-    step([i](const float* p) { return _mm256_loadu_ps(p + i); });
-  if (const int rest = I - i; rest > 0) {
-    const __m256i mask = tail_mask(rest);
-    step([i, mask](const float* p) { return _mm256_maskload_ps(p + i, mask); });
+  // Per 128-bit lane of u, rows 0-3: lane 0 holds (l0 + l1) + (l2 + l3) of output j, lane 1
+  // (l4 + l5) + (l6 + l7) of output j, lanes 2 and 3 the same for output j + 1; v, rows 4-7.
+  const __m512 u = pairwise_sums(pairwise_sums(a0, a1), pairwise_sums(a2, a3));
+  const __m512 v = pairwise_sums(pairwise_sums(a4, a5), pairwise_sums(a6, a7));
+  // [rows 0-3 of j, rows 0-3 of j + 1, rows 4-7 of j, rows 4-7 of j + 1]
+  const auto f = [](__m512 a) { return reinterpret_cast<Lanes16>(a); };
+  const __m512 sums =
+      _mm512_add_ps(reinterpret_cast<__m512>(__builtin_shufflevector(
+                        f(u), f(v), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)),
+                    reinterpret_cast<__m512>(__builtin_shufflevector(
+                        f(u), f(v), 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31)));
+  // [y(0, j), y(0, j + 1), y(1, j), ...]
+  const __m512 rows = reinterpret_cast<__m512>(__builtin_shufflevector(
+      f(sums), f(sums), 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15));
+  if (O == 2) {  // the eight rows' two outputs are adjacent
+    _mm512_storeu_ps(y, rows);
+    return;
   }
-  store_row_sums(a0, a1, a2, a3, a4, a5, a6, a7, O, y);
-  store_row_sums(b0, b1, b2, b3, b4, b5, b6, b7, O, y + 2);
+  alignas(64) float s[16];
+  _mm512_store_ps(s, rows);
+  for (int r = 0; r < 8; ++r) {
+    y[static_cast<int64_t>(r) * O] = s[2 * r];
+    y[static_cast<int64_t>(r) * O + 1] = s[2 * r + 1];
+  }
 }
 
 void matmul_nt_16(int B, int O, int I, const float* __restrict x, const float* __restrict w,
@@ -535,13 +489,10 @@ void matmul_nt_16(int B, int O, int I, const float* __restrict x, const float* _
   }
   int b = 0;
   for (; b + 8 <= B; b += 8) {
-    const float* xb = x + static_cast<int64_t>(b) * I;
-    float* yb = y + static_cast<int64_t>(b) * O;
-    int j = 0;
-    for (; j + 4 <= O; j += 4)
-      dot_block_16x4(I, O, xb, w + static_cast<int64_t>(j) * I, yb + j);
-    if (j < O)
-      dot_block_16(I, O, xb, w + static_cast<int64_t>(j) * I, yb + j);
+    for (int j = 0; j < O; j += 2) {
+      dot_block_16(I, O, x + static_cast<int64_t>(b) * I, w + static_cast<int64_t>(j) * I,
+                   y + static_cast<int64_t>(b) * O + j);
+    }
   }
   // The last B mod 8 rows: the 8-lane code takes four (dot_block_4x2), then one at a time, as
   // it would have taken them in a call for the whole batch.
