@@ -19,13 +19,13 @@ Each figure is the median over --repeats passes. (Projecting from one length alo
 per 5*10^6: 5 to 8 times the two-length figure for NAU and NMU at b0639f6.) The longer grid runs
 again on two threads; its wall time against the one-thread run's is the 2-thread throughput.
 
-By default a bench trains the runs of one operation and seed (a row of the table for one seed)
-together, each batch drawn once for all of them (`nalu bench`'s shared batches; the same
-records). Each pass therefore runs both grids twice: with --no-shared-batches, for the per-unit
-figures and the 2-thread run, and as the bench runs by default, where a row's runs share one
-wall time and are projected as one item per row (per step and fixed parts of the row's pass, and
-each of its runs' time outside training). A build without shared batches runs the first way
-only.
+By default a bench trains the runs of one range and seed (every cell of the table for one seed;
+in older builds, the cells of one operation, a row) together, each batch's inputs drawn once for all
+of them (`nalu bench`'s shared batches; the same records). Each pass therefore runs both grids
+twice: with --no-shared-batches, for the per-unit figures and the 2-thread run, and as the bench
+runs by default, where a pass's runs share one wall time and are projected as one item per pass
+(per step and fixed parts of the pass, and each of its runs' time outside training). A build
+without shared batches runs the first way only.
 
 With --baseline OTHER, the other build is measured in the same passes, the two alternating
 (which goes first alternates too), so that the machine's noise falls on both alike; the report
@@ -78,8 +78,11 @@ def cell(record):
 
 
 def row(record):
-    """The operation and range of a record's cell: the runs a shared pass trains together."""
-    return record["bench"]["operation"] + "/" + record["bench"]["range"]
+    """The runs a shared pass trains together (the record's runs_in_pass counts them): every
+    operation of one range, or, in older builds, the operation and range of the record's cell
+    (a row of the table)."""
+    whole_range = record["timing"].get("runs_in_pass", 1) > 8  # a row has at most 8 runs
+    return ("" if whole_range else record["bench"]["operation"] + "/") + record["bench"]["range"]
 
 
 def results(records):
@@ -186,13 +189,17 @@ def main():
 
     units = collections.OrderedDict((cell(r), (r["bench"]["unit"], 1)) for r in records["nalu"])
     cells = collections.Counter(unit for unit, _ in units.values())
-    row_runs = collections.Counter(row(r) for r in records["nalu"])
-    rows = collections.OrderedDict((row(r), (row(r), row_runs[row(r)])) for r in records["nalu"])
+    # Each build's passes, from its shared records: {pass: runs}, {pass: (pass, runs)}.
+    row_runs = {name: collections.Counter(row(r) for r in shared_records[name])
+                for name in shared_records}
+    rows = {name: collections.OrderedDict((row(r), (row(r), row_runs[name][row(r)]))
+                                          for r in shared_records[name])
+            for name in shared_records}
     report = {"steps": [args.steps, 3 * args.steps], "repeats": args.repeats}
     projected, projected_rows = {}, {}
     for name, _ in builds:
         if sharing[name]:
-            hours, fixed, outside = projection(shared_passes[name], rows)
+            hours, fixed, outside = projection(shared_passes[name], rows[name])
             projected_rows[name] = hours
             report[name + "_shared_batches"] = {
                 "core_hours": hours, "total_core_hours": sum(hours.values()),
@@ -219,6 +226,13 @@ def main():
         total, base_total = (sum(projected[n].values()) for n in ("nalu", "baseline"))
         print(f"| all | {len(units)} | {base_total:.1f} | {total:.1f} | "
               f"{base_total / total:.2f}x |")
+        if all(sharing.values()):
+            # How the bench runs by default: the passes of each build (they may group differently).
+            shared_total, base_shared_total = (report[n + "_shared_batches"]["total_core_hours"]
+                                               for n in ("nalu", "baseline"))
+            report["shared_batches_baseline_over_this"] = base_shared_total / shared_total
+            print(f"with shared batches (the bench's default): baseline {base_shared_total:.1f}, "
+                  f"this {shared_total:.1f} core-hours, {base_shared_total / shared_total:.2f}x")
         same = results(records["nalu"]) == results(records["baseline"])
         report["same_results_as_baseline"] = same
         print("records of the two builds: " + ("the same (every field but timing and version)"
@@ -233,14 +247,14 @@ def main():
         if not sharing[name]:
             continue
         shared = report[name + "_shared_batches"]
-        print(f"{name}, runs of a row trained together (shared batches):")
-        print("| row | runs | core-hours alone | core-hours together | alone / together |")
+        print(f"{name}, runs of a pass trained together (shared batches):")
+        print("| pass | runs | core-hours alone | core-hours together | alone / together |")
         print("|---|---:|---:|---:|---:|")
         # The same cells alone, summed by row.
-        row_of = {cell(x): row(x) for x in records[name]}
+        row_of = {cell(x): row(x) for x in shared_records[name]}
         alone_hours, _, _ = projection(passes[name], {c: (row_of[c], 1) for c in units})
         for r, together in projected_rows[name].items():
-            print(f"| {r} | {row_runs[r]} | {alone_hours[r]:.1f} | {together:.1f} | "
+            print(f"| {r} | {row_runs[name][r]} | {alone_hours[r]:.1f} | {together:.1f} | "
                   f"{alone_hours[r] / together:.2f}x |")
         total_alone, total_together = sum(alone_hours.values()), shared["total_core_hours"]
         print(f"| all | {len(units)} | {total_alone:.1f} | {total_together:.1f} | "

@@ -101,9 +101,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& f) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   bench->add_flag("--no-shared-batches", f.no_shared_batches,
-                  "Train every run on its own; by default the fused runs of one operation, "
-                  "range and seed train together on one thread, each batch drawn once for all "
-                  "of them (the same records, faster)");
+                  "Train every run on its own; by default the fused runs of one range and "
+                  "seed (every operation) train together on one thread, each batch's inputs "
+                  "drawn once for all of them (the same records, faster)");
 
   auto* merge = bench->add_subcommand("merge", "Merge record files (e.g. shards), each run once");
   merge->add_option("files", f.inputs, "JSON Lines record files")->required();

@@ -99,11 +99,19 @@ void BatchStream::fill_rows(int64_t step, int64_t first_row, int64_t rows, float
     }
     return;
   }
+  const int n = checked_narrow<int>(rows, "batch stream: rows");
+  const int I = checked_narrow<int>(input_size_, "batch stream: input size");
+  fused::kernels::table().uniform(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
+                                  static_cast<uint32_t>(first_row * input_size_), n * I, *map_,
+                                  input);
+  targets(rows, input, target);
+}
+
+void BatchStream::targets(int64_t rows, const float* input, float* target) const {
+  check(table_ == nullptr, "task: a table task's targets are looked up, not computed");
   const auto& k = fused::kernels::table();
   const int n = checked_narrow<int>(rows, "batch stream: rows");
   const int I = checked_narrow<int>(input_size_, "batch stream: input size");
-  k.uniform(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
-            static_cast<uint32_t>(first_row * input_size_), n * I, *map_, input);
   // a and b in float (as the model sees them), the operation in double.
   float a[kRowBlock], b[kRowBlock];
   for (int r0 = 0; r0 < n; r0 += kRowBlock) {

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "engine.h"
@@ -51,8 +53,8 @@ FlatSet flatten(const Batch& batch) {
 
 // A task's two evaluation sets, with the logs of their inputs that the first layers of NAC-mul
 // and NALU networks take: computed at the first evaluation and kept, since the sets never
-// change. The runs trained together (train_together) share one, so that each set is held once
-// and stays in the cache while the runs evaluate one after another.
+// change. The runs of one task trained together (train_together) share one, so that each set is
+// held once and stays in the cache while the runs evaluate one after another.
 struct EvaluationSets {
   explicit EvaluationSets(const ArithmeticTask& task)
       : interpolation(flatten(task.interpolation_set())),
@@ -186,33 +188,44 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
 
 namespace {
 
-// A batch that runs trained together (train_together) share: drawn once per step, with the
-// logs of its inputs that the first layers of several runs take (NAC-mul, NALU), and the
-// evaluation sets they share.
+// A batch that runs trained together (train_together) share: its inputs drawn once per step,
+// with the logs of them that the first layers of several runs take (NAC-mul, NALU), and each
+// task's targets for them. The runs of one task share its evaluation sets too.
 struct SharedBatch {
+  struct Task {
+    Task(const ArithmeticTask& task, const RunConfig& config)
+        : stream(task, derive_seed(config.seed, detail::kBatchStream)),
+          target(static_cast<size_t>(config.training.batch_size)),
+          evaluation(std::make_shared<EvaluationSets>(task)) {}
+    const BatchStream stream;
+    std::vector<float> target;
+    const std::shared_ptr<EvaluationSets> evaluation;
+  };
   int64_t step = 0;  // 0: none yet
-  std::vector<float> input, target;
+  std::vector<float> input;
   fused::InputLogs logs;
-  std::shared_ptr<EvaluationSets> evaluation;
+  std::vector<std::unique_ptr<Task>> tasks;
 };
 
 // The fused network over flat buffers; the LibTorch model gives the initial weights (the torch
 // engine's, for the same seed), reads formulas and sparsity, and re-initialises iNALU layers.
 class FusedEngine final : public detail::Engine {
  public:
-  // With `shared`, a step whose batch is there takes it instead of drawing its own.
-  FusedEngine(const ArithmeticTask& task, const RunConfig& config, SharedBatch* shared = nullptr)
+  // With `shared`, a step whose batch is there takes its inputs and the targets of
+  // `shared_task` (this run's task) instead of drawing its own.
+  FusedEngine(const ArithmeticTask& task, const RunConfig& config, SharedBatch* shared = nullptr,
+              const SharedBatch::Task* shared_task = nullptr)
       : config_(config),
         shared_(shared),
+        shared_task_(shared_task),
         model_(make_model(config)),
         batch_(checked_narrow<int>(config.training.batch_size, "fused engine: batch size")),
         net_(config.resolve_layers(), config.sizes(), config.model.settings,
              std::max(batch_, kEvaluationChunk)),
         optimizer_(config.optimizer, net_.parameters().size()),
         stream_(task, derive_seed(config.seed, detail::kBatchStream)),
-        evaluation_(shared != nullptr && shared->evaluation != nullptr
-                        ? shared->evaluation
-                        : std::make_shared<EvaluationSets>(task)) {
+        evaluation_(shared_task != nullptr ? shared_task->evaluation
+                                           : std::make_shared<EvaluationSets>(task)) {
     net_.load(*model_);
     if (shared != nullptr)
       net_.share_input_logs(&shared->logs);
@@ -240,7 +253,7 @@ class FusedEngine final : public detail::Engine {
       const float* target = target_.data();
       if (shared) {
         input = shared_->input.data() + static_cast<size_t>(first) * input_size_;
-        target = shared_->target.data() + first;
+        target = shared_task_->target.data() + first;
       } else {
         stream_.fill_rows(step, first, rows, input_.data(), target_.data());
       }
@@ -307,6 +320,7 @@ class FusedEngine final : public detail::Engine {
  private:
   const RunConfig& config_;
   SharedBatch* shared_;
+  const SharedBatch::Task* shared_task_;
   Stack model_;
   int batch_;
   Network net_;
@@ -334,7 +348,12 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
 std::string batch_key(const RunConfig& config) {
   if (config.task == "table" || resolve_engine(config) != "fused")
     return {};
-  return config_to_json(config)["task"].dump() + " seed=" + std::to_string(config.seed) +
+  // What BatchStream's inputs depend on; the operation and subsets give only the targets.
+  const auto task = config_to_json(config)["task"];
+  nlohmann::json inputs;
+  for (const char* field : {"name", "input_size", "interpolation_range", "integers"})
+    inputs[field] = task.at(field);
+  return inputs.dump() + " seed=" + std::to_string(config.seed) +
          " batch=" + std::to_string(config.training.batch_size);
 }
 
@@ -357,20 +376,23 @@ std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& config
   SharedBatch shared;
   const int64_t batch_size = configs.front().training.batch_size;
   shared.input.resize(static_cast<size_t>(batch_size * configs.front().sizes().front()));
-  shared.target.resize(static_cast<size_t>(batch_size));
+  // One target buffer and one copy of the evaluation sets per task (operation, subsets, ...).
+  std::map<std::string, const SharedBatch::Task*> task_of_key;
   const ProgressCallback no_progress;
   std::vector<std::unique_ptr<Member>> members;
   for (size_t i = 0; i < configs.size(); ++i) {
     auto member = std::make_unique<Member>(Member{make_task(configs[i]), nullptr, std::nullopt});
-    if (shared.evaluation == nullptr)  // one task (the batch key): the same sets for every run
-      shared.evaluation = std::make_shared<EvaluationSets>(member->task);
-    member->engine = std::make_unique<FusedEngine>(member->task, configs[i], &shared);
+    const auto [it, added] =
+        task_of_key.emplace(config_to_json(configs[i])["task"].dump(), nullptr);
+    if (added) {
+      shared.tasks.push_back(std::make_unique<SharedBatch::Task>(member->task, configs[i]));
+      it->second = shared.tasks.back().get();
+    }
+    member->engine = std::make_unique<FusedEngine>(member->task, configs[i], &shared, it->second);
     member->loop.emplace(detail::train_loop_steps(*member->engine, member->task, configs[i],
                                                   no_progress, 100, controls[i], true));
     members.push_back(std::move(member));
   }
-  const BatchStream stream(members.front()->task,
-                           derive_seed(configs.front().seed, detail::kBatchStream));
   for (auto& member : members)
     member->loop->resume();  // to its first step
   while (true) {
@@ -382,7 +404,13 @@ std::vector<TogetherOutcome> train_together(const std::vector<RunConfig>& config
     }
     if (step == 0)
       break;
-    stream.fill(step, batch_size, shared.input.data(), shared.target.data());
+    // The first task's stream draws the inputs (every task's stream would draw the same: the
+    // batch key), and each task computes its targets for them.
+    shared.tasks.front()->stream.fill(step, batch_size, shared.input.data(),
+                                      shared.tasks.front()->target.data());
+    for (size_t t = 1; t < shared.tasks.size(); ++t)
+      shared.tasks[t]->stream.targets(batch_size, shared.input.data(),
+                                      shared.tasks[t]->target.data());
     shared.step = step;
     shared.logs.reset(shared.input.data(), shared.input.size());
     for (auto& member : members) {

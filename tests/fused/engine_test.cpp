@@ -54,6 +54,23 @@ TEST(BatchStream, TargetsAreTheTasksOperationOfTheInputs) {
   }
 }
 
+TEST(BatchStream, InputsDependOnlyOnTheRangeAndOtherOperationsTakeThemWithTheirTargets) {
+  const BatchStream mul(small_task(Operation::kMul), 7);
+  const Batch batch = mul.batch(5, 64);
+  for (auto op : {Operation::kAdd, Operation::kSub, Operation::kDiv, Operation::kSqrt}) {
+    const BatchStream other(small_task(op), 7);
+    const Batch own = other.batch(5, 64);
+    EXPECT_TRUE(torch::equal(own.input, batch.input)) << operation_name(op);
+    std::vector<float> targets(64);
+    other.targets(64, batch.input.data_ptr<float>(), targets.data());
+    EXPECT_TRUE(torch::equal(own.target, torch::tensor(targets).reshape({64, 1})))
+        << operation_name(op);
+  }
+  // Another range draws other inputs.
+  EXPECT_FALSE(torch::equal(BatchStream(small_task(Operation::kMul, "1:3"), 7).batch(5, 64).input,
+                            batch.input));
+}
+
 TEST(BatchStream, ValuesAreUniformOverTheRangeAndItsUnions) {
   const auto task = small_task(Operation::kAdd, "1:2");
   const auto x = BatchStream(task, 11).batch(1, 10'000).input;  // 100k values

@@ -182,15 +182,52 @@ TEST(InputLogs, AnEvaluationSetsLogsAreKeptAndGiveTheSameOutputs) {
   }
 }
 
-TEST(TrainTogether, RunsOfOtherTasksOrSeedsAreRefused) {
+TEST(TrainTogether, RunsOfEveryOperationTakeOneBatchsInputsAndEndAsAlone) {
+  // A table row each: the operations' targets differ, their inputs and input logs do not.
+  std::vector<RunConfig> configs;
+  for (const auto op : {Operation::kAdd, Operation::kSub, Operation::kMul, Operation::kDiv}) {
+    for (const std::string units : {"nalu", "nac-mul", "nau,nmu"}) {
+      configs.push_back(config_for(units));
+      configs.back().task_options.op = op;
+      configs.back().training.iterations = 300;
+    }
+  }
+  configs.back().task_options.subset_ratio = 0.1;  // a task that differs in its subsets too
+  const auto outcomes = fused::train_together(configs, std::vector<RunControl>(configs.size()));
+  ASSERT_EQ(outcomes.size(), configs.size());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    ASSERT_TRUE(outcomes[i].result) << i;
+    EXPECT_EQ(results(configs[i], *outcomes[i].result),
+              results(configs[i], fused::train(configs[i])))
+        << operation_name(configs[i].task_options.op) << " " << join(configs[i].model.units, ",");
+  }
+}
+
+TEST(TrainTogether, RunsOfOtherInputsOrSeedsAreRefused) {
   EXPECT_EQ(fused::batch_key(config_for("nau")), fused::batch_key(config_for("nalu")));
   EXPECT_NE(fused::batch_key(config_for("nau")), fused::batch_key(config_for("nau", 6)));
   RunConfig torch = config_for("nau");
   torch.engine = "torch";
   EXPECT_EQ(fused::batch_key(torch), "");
+  // The operation, subsets and extrapolation range give other targets or evaluation sets, but
+  // the same inputs; the training range, input size, integers and batch size give others.
   RunConfig add = config_for("nau");
   add.task_options.op = Operation::kAdd;
-  EXPECT_NE(fused::batch_key(add), fused::batch_key(config_for("nau")));
+  add.task_options.subset_ratio = 0.1;
+  add.task_options.extrapolation = Range::parse("2:3");
+  EXPECT_EQ(fused::batch_key(add), fused::batch_key(config_for("nau")));
+  for (int k = 0; k < 4; ++k) {
+    RunConfig other = config_for("nau");
+    if (k == 0)
+      other.task_options.interpolation = Range::parse("1:3");
+    if (k == 1)
+      other.task_options.input_size = 50;
+    if (k == 2)
+      other.task_options.integers = true;
+    if (k == 3)
+      other.training.batch_size = 64;
+    EXPECT_NE(fused::batch_key(other), fused::batch_key(config_for("nau"))) << k;
+  }
 
   EXPECT_THROW(
       fused::train_together({config_for("nau"), config_for("nau", 6)}, std::vector<RunControl>(2)),

@@ -154,8 +154,8 @@ struct BenchControl {
   /// 1 keeps them all. The table's figures (success, solved-at step) come from the whole
   /// history before it is thinned.
   int64_t history_every = 1;
-  /// Runs that draw the same batches (fused::batch_key: the units of one operation, range and
-  /// seed) train in one pass on one thread, each batch drawn once for all of them
+  /// Runs that draw the same inputs (fused::batch_key: the units and operations of one range
+  /// and seed) train in one pass on one thread, each batch drawn once for all of them
   /// (fused::train_together). Their results are the same either way; only the timing differs
   /// (a record's timing.runs_in_pass counts the pass's runs, which share its wall time).
   bool share_batches = true;

@@ -35,6 +35,12 @@ class BatchStream {
   /// Rows [first_row, first_row + rows) of batch `step` only (any batch size holds them: row r
   /// of a batch does not depend on the batch size).
   void fill_rows(int64_t step, int64_t first_row, int64_t rows, float* input, float* target) const;
+  /// The targets [rows] of inputs [rows, input_size] (rows of any batch): what fill() writes
+  /// beside them. The inputs of a stream depend only on its seed, training range, input size
+  /// and integer flag, not on the operation or subsets, so runs of other operations can take a
+  /// batch drawn once and their own targets from this. Throws nalu::Error for a table task,
+  /// whose targets are looked up, not computed.
+  void targets(int64_t rows, const float* input, float* target) const;
   /// The same batch as tensors ([B, input_size] and [B, 1], float).
   Batch batch(int64_t step, int64_t batch_size) const;
 

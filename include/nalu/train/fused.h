@@ -45,9 +45,11 @@ TrainResult train(const RunConfig& config, const ProgressCallback& on_progress =
 TrainResult train(const RunConfig& config, const ProgressCallback& on_progress,
                   int64_t progress_interval, const RunControl& control);
 
-/// Runs that draw the same training batches (fused runs of one task, seed and batch size, such
-/// as the units of one bench cell's row for one seed) have the same non-empty key; empty for a
-/// run the fused engine does not train or a table task.
+/// Runs whose training batches have the same inputs have the same non-empty key: fused runs of
+/// one seed, batch size, input size, training range and integer flag, whatever their
+/// operation, subsets or extrapolation range (which give only the targets and the evaluation
+/// sets), such as every unit and operation of a bench table for one seed. Empty for a run the
+/// fused engine does not train or a table task.
 std::string batch_key(const RunConfig& config);
 
 /// One run of train_together: its result, or the exception it ended with.
@@ -57,14 +59,16 @@ struct TogetherOutcome {
 };
 
 /// Trains `configs` (all with one batch_key) in one pass on the calling thread: each step's
-/// batch is drawn once and every run takes it in turn. Each run gives the result train(config,
+/// inputs are drawn once (with the logs of them that NAC-mul and NALU first layers take), each
+/// task's targets for them are computed once, and every run takes them in turn; the runs of
+/// one task share one copy of its evaluation sets. Each run gives the result train(config,
 /// {}, 100, control) gives, step for step, except that its wall time is the pass's and
 /// result.runs_in_pass counts the runs; a run that diverges or stops ends alone, with its
 /// exception in its outcome. Throws nalu::Error when the keys differ.
 ///
 /// Example:
 /// ```
-/// std::vector<nalu::RunConfig> configs = {nau_config, nac_config};  // same task and seed
+/// std::vector<nalu::RunConfig> configs = {nau_add_config, nac_mul_config};  // one seed, range
 /// auto outcomes = nalu::fused::train_together(configs, {nalu::RunControl{}, nalu::RunControl{}});
 /// double mse = outcomes[0].result->best.extrapolation_mse;
 /// ```
