@@ -20,12 +20,12 @@ per 5*10^6: 5 to 8 times the two-length figure for NAU and NMU at b0639f6.) The 
 again on two threads; its wall time against the one-thread run's is the 2-thread throughput.
 
 By default a bench trains the runs of one range and seed (every cell of the table for one seed;
-in older builds, the cells of one operation, a row) together, each batch's inputs drawn once for all
-of them (`nalu bench`'s shared batches; the same records). Each pass therefore runs both grids
-twice: with --no-shared-batches, for the per-unit figures and the 2-thread run, and as the bench
-runs by default, where a pass's runs share one wall time and are projected as one item per pass
-(per step and fixed parts of the pass, and each of its runs' time outside training). A build
-without shared batches runs the first way only.
+in older builds, the cells of one operation, a row) together, each batch's inputs drawn once for
+all of them (`nalu bench`'s shared batches; the same records). Each pass therefore runs both
+grids twice: with --no-shared-batches, for the per-unit figures and the 2-thread run, and as the
+bench runs by default, where a pass's runs share one wall time and are projected as one item per
+pass (per step and fixed parts of the pass, and each of its runs' time outside training). A
+build without shared batches runs the first way only.
 
 With --baseline OTHER, the other build is measured in the same passes, the two alternating
 (which goes first alternates too), so that the machine's noise falls on both alike; the report
@@ -77,12 +77,16 @@ def cell(record):
     return record["run_id"].split("/seed=")[0]
 
 
-def row(record):
-    """The runs a shared pass trains together (the record's runs_in_pass counts them): every
-    operation of one range, or, in older builds, the operation and range of the record's cell
-    (a row of the table)."""
-    whole_range = record["timing"].get("runs_in_pass", 1) > 8  # a row has at most 8 runs
-    return ("" if whole_range else record["bench"]["operation"] + "/") + record["bench"]["range"]
+def pass_key(records):
+    """What names the shared pass a record ran in, read off the records themselves: its range
+    when every record of that range counts all of them in timing.runs_in_pass (every operation
+    in one pass), else its operation and range (older builds: a row of the table)."""
+    ranges = collections.Counter(r["bench"]["range"] for r in records)
+    whole = {rng for rng, n in ranges.items()
+             if all(r["timing"]["runs_in_pass"] == n for r in records
+                    if r["bench"]["range"] == rng and "timing" in r)}
+    return lambda r: (("" if r["bench"]["range"] in whole else r["bench"]["operation"] + "/")
+                      + r["bench"]["range"])
 
 
 def results(records):
@@ -113,9 +117,9 @@ def item_walls(records, key):
 def one_pass(nalu, steps, directory, alone=True):
     """Per-step and fixed seconds of every work item (each cell alone, or each row's shared
     pass), the bench's own seconds per run outside training, and the longer run's records."""
-    key = cell if alone else row
     short, short_grid = run_preset(nalu, steps, 1, os.path.join(directory, "short.jsonl"), alone)
     long, wall = run_preset(nalu, 3 * steps, 1, os.path.join(directory, "long.jsonl"), alone)
+    key = cell if alone else pass_key(long)
     short_wall = item_walls(short, key)
     per_step, fixed = {}, {}
     for k, long_wall in item_walls(long, key).items():
@@ -190,10 +194,10 @@ def main():
     units = collections.OrderedDict((cell(r), (r["bench"]["unit"], 1)) for r in records["nalu"])
     cells = collections.Counter(unit for unit, _ in units.values())
     # Each build's passes, from its shared records: {pass: runs}, {pass: (pass, runs)}.
-    row_runs = {name: collections.Counter(row(r) for r in shared_records[name])
+    row_of = {name: pass_key(shared_records[name]) for name in shared_records}
+    row_runs = {name: collections.Counter(map(row_of[name], shared_records[name]))
                 for name in shared_records}
-    rows = {name: collections.OrderedDict((row(r), (row(r), row_runs[name][row(r)]))
-                                          for r in shared_records[name])
+    rows = {name: collections.OrderedDict((k, (k, n)) for k, n in row_runs[name].items())
             for name in shared_records}
     report = {"steps": [args.steps, 3 * args.steps], "repeats": args.repeats}
     projected, projected_rows = {}, {}
@@ -250,9 +254,9 @@ def main():
         print(f"{name}, runs of a pass trained together (shared batches):")
         print("| pass | runs | core-hours alone | core-hours together | alone / together |")
         print("|---|---:|---:|---:|---:|")
-        # The same cells alone, summed by row.
-        row_of = {cell(x): row(x) for x in shared_records[name]}
-        alone_hours, _, _ = projection(passes[name], {c: (row_of[c], 1) for c in units})
+        # The same cells alone, summed by pass.
+        pass_of_cell = {cell(x): row_of[name](x) for x in shared_records[name]}
+        alone_hours, _, _ = projection(passes[name], {c: (pass_of_cell[c], 1) for c in units})
         for r, together in projected_rows[name].items():
             print(f"| {r} | {row_runs[name][r]} | {alone_hours[r]:.1f} | {together:.1f} | "
                   f"{alone_hours[r] / together:.2f}x |")
