@@ -44,6 +44,7 @@ import json
 import math
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import tempfile
@@ -235,8 +236,12 @@ def replay(args, rest):
         command = [args.replay] + setups
         for _, output in runs:
             command += ["--output", output]
-        done = subprocess.run(command)
-    sys.exit(done.returncode)
+        child = subprocess.Popen(command)
+        # A SIGTERM meant for this wrapper (kill, a batch system) stops the replay too; the
+        # records it has written stay (it flushes them at every evaluation).
+        signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+        returncode = child.wait()
+    sys.exit(returncode if returncode >= 0 else 128 - returncode)  # killed by signal N: 128 + N
 
 
 def summarise(path, threshold, best_range=5000):
