@@ -20,11 +20,13 @@ per evaluation, with the wall and process CPU seconds since the wrapper started.
 
 --replay BINARY runs the same script's set-up code (its data set, its start of the weights from
 torch.manual_seed, everything above its training loop), exports what the loop starts from, and
-hands it to BINARY, nalu's build/tools/nalu_reference_replay, which runs the loop on the same
-LibTorch operations without the interpreter, about four times as fast, and writes the same
-records. It takes the same arguments after --; NAC layers only (--layer-type NAC, --nac-mul
+hands it to BINARY, nalu's build/tools/nalu_reference_replay, which runs the loop without the
+interpreter (the same LibTorch operations; NumPy's stream and layer 1's sums written out in
+the order and roundings of NumPy and of the BLAS LibTorch calls here), giving the same floats
+in a third of the CPU time, and writes the same records. It takes the same arguments after --; NAC layers only (--layer-type NAC, --nac-mul
 normal or none, two subsets, Adam). With --seeds, several seeds train side by side in one
-process, each exactly as alone, at about a tenth of the reference's time per run:
+process, each exactly as alone, in about an eleventh of the reference's CPU time per run
+(16 seeds; docs/performance.md):
 
     python3 scripts/reference_peer.py --stable-nalu ~/stable-nalu \
         --replay build/tools/nalu_reference_replay --seeds 20-27 --output run-s{seed}.jsonl -- \
