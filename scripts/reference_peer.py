@@ -33,6 +33,10 @@ process, each exactly as alone, in about an eleventh of the reference's CPU time
         --operation mul --layer-type NAC --nac-mul normal \
         --interpolation-range '[10,20]' --extrapolation-range '[20,40]' --max-iterations 5000000
 
+--compare RUN... REFERENCE checks a replay against the reference code's own records, value by
+value: each RUN against the file of the same name in the directory REFERENCE (or against the
+file REFERENCE).
+
 --summarise applies the reference's success rule (its R script's best.model.step.fn over
 the last 5,000 evaluations, then extrapolation MSE < threshold) and prints one line per
 file. A run that stops early keeps what it wrote; --resume is not offered, since the
@@ -277,6 +281,25 @@ def summarise(path, threshold, best_range=5000):
             f"first below threshold {solved}, success {success}")
 
 
+def compare(path, reference):
+    """How many metric values two runs' records share (same step and metric), and how many
+    differ: a replay against the reference code's own records."""
+    def load(p):
+        values = {}
+        for line in open(p):
+            r = json.loads(line)
+            values[(r["step"], r["metric"])] = r["value"]
+        return values
+    a, b = load(path), load(reference)
+    shared = sorted(set(a) & set(b))
+    differ = [k for k in shared if a[k] != b[k]]
+    first = f" (first: step {differ[0][0]} {differ[0][1]}, {a[differ[0]]} against {b[differ[0]]})" if differ else ""
+    last = shared[-1][0] if shared else None
+    print(f"{os.path.basename(path)} against {os.path.basename(reference)}: {len(shared)} values "
+          f"(steps up to {last}), {len(differ)} differ{first}")
+    return not differ
+
+
 def main():
     argv = sys.argv[1:]
     rest = []
@@ -294,7 +317,21 @@ def main():
                    "(20-27 or 20,21,...); --output then names each run's file with {seed}")
     p.add_argument("--summarise", nargs="+", metavar="FILE", help="summarise finished runs")
     p.add_argument("--threshold", type=float, help="extrapolation MSE threshold for --summarise")
+    p.add_argument("--compare", nargs="+", metavar="FILE",
+                   help="RUN... REFERENCE_DIR_OR_FILE: compare each run's values with the reference "
+                   "run of the same file name (or with the one file); exit 1 if any differs")
     args = p.parse_args(argv)
+    if args.compare:
+        if len(args.compare) < 2:
+            sys.exit("reference_peer: --compare takes one or more runs and then a reference file or directory")
+        *runs, reference = args.compare
+        same = True
+        for run_path in runs:
+            other = os.path.join(reference, os.path.basename(run_path)) if os.path.isdir(reference) else reference
+            if not os.path.isfile(other):
+                sys.exit(f"reference_peer: {other} not found")
+            same = compare(run_path, other) and same
+        sys.exit(0 if same else 1)
     if args.summarise:
         if args.threshold is None or not args.threshold > 0:
             sys.exit("reference_peer: --summarise needs a positive --threshold")
