@@ -102,19 +102,27 @@ def install_stand_ins(output):
     sys.modules["tqdm"] = tqdm
 
 
-def run(args, rest):
+def prepare(args, rest, metrics_output):
+    """The reference script's path, with its imports' stand-ins installed (once; metrics go to
+    metrics_output), its checkout importable and its arguments in sys.argv."""
     script = os.path.join(args.stable_nalu, "experiments", "simple_function_static.py")
     if not os.path.isfile(script):
         sys.exit(f"reference_peer: {script} not found (--stable-nalu must be a stable-nalu checkout)")
-    if os.path.exists(args.output) and os.path.getsize(args.output) > 0:
-        sys.exit(f"reference_peer: {args.output} exists; refusing to overwrite a run's records")
     os.environ.setdefault("TENSORBOARD_DIR", args.scratch)
-    install_stand_ins(args.output)
-    sys.path.insert(0, args.stable_nalu)
+    if "tensorboardX" not in sys.modules:
+        install_stand_ins(metrics_output)
+        sys.path.insert(0, args.stable_nalu)
     sys.argv = [script, "--no-cuda", "--remove-existing-data"] + rest
     import torch
-    import stable_nalu
     torch.set_num_threads(1)
+    return script
+
+
+def run(args, rest):
+    if os.path.exists(args.output) and os.path.getsize(args.output) > 0:
+        sys.exit(f"reference_peer: {args.output} exists; refusing to overwrite a run's records")
+    script = prepare(args, rest, args.output)
+    import stable_nalu
     # The script ends by pickling the whole model next to its logs; nothing here reads it.
     stable_nalu.writer.save_model = lambda *a, **k: None
     runpy.run_path(script, run_name="__main__")
@@ -123,22 +131,13 @@ def run(args, rest):
 def export_setup(args, rest, directory):
     """Run the reference script down to its training loop and write what the loop starts from
     (directory/setup.json, and the evaluation sets as raw float32 files)."""
-    script = os.path.join(args.stable_nalu, "experiments", "simple_function_static.py")
-    if not os.path.isfile(script):
-        sys.exit(f"reference_peer: {script} not found (--stable-nalu must be a stable-nalu checkout)")
+    script = prepare(args, rest, os.devnull)
     source = open(script).read()
     cut = source.find("\n# Train model\n")
     if cut < 0:
         sys.exit(f"reference_peer: {script} has no '# Train model' line; --replay knows the script of "
                  "stable-nalu commit b3296ac")
-    os.environ.setdefault("TENSORBOARD_DIR", args.scratch)
-    if "tensorboardX" not in sys.modules:
-        install_stand_ins(os.devnull)
-        sys.path.insert(0, args.stable_nalu)
-    sys.argv = [script, "--no-cuda", "--remove-existing-data"] + rest
-    import torch
     import stable_nalu
-    torch.set_num_threads(1)
     # Each fork of the data set takes its own NumPy stream; keep each one's state as it starts.
     fork_class = stable_nalu.dataset._simple_function_abstact.SimpleFunctionDatasetFork
     starts = []

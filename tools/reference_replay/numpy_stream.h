@@ -52,9 +52,8 @@ class NumpyMt19937 {
 
   /// `random_sample()`: 53 random bits in [0, 1).
   double next_double() {
-    const std::uint32_t a = next_uint32() >> 5;
-    const std::uint32_t b = next_uint32() >> 6;
-    return (a * 67108864.0 + b) / 9007199254740992.0;
+    const std::uint32_t a = next_uint32();
+    return res53(a, next_uint32());
   }
 
   /// `uniform(low, high)`: low + (high - low) * random_sample(), as NumPy computes it.
@@ -73,11 +72,8 @@ class NumpyMt19937 {
       const std::size_t pairs =
           std::min<std::size_t>(n, static_cast<std::size_t>(kStateSize - pos_) / 2);
       const std::uint32_t* w = out_.data() + pos_;
-      for (std::size_t j = 0; j < pairs; ++j) {
-        const double a = static_cast<double>(w[2 * j] >> 5);
-        const double b = static_cast<double>(w[2 * j + 1] >> 6);
-        out[j] = low + range * ((a * 67108864.0 + b) / 9007199254740992.0);
-      }
+      for (std::size_t j = 0; j < pairs; ++j)
+        out[j] = low + range * res53(w[2 * j], w[2 * j + 1]);
       pos_ += static_cast<int>(2 * pairs);
       out += pairs;
       n -= pairs;
@@ -85,6 +81,11 @@ class NumpyMt19937 {
   }
 
  private:
+  // Two words as one double in [0, 1): NumPy's genrand_res53.
+  static double res53(std::uint32_t a, std::uint32_t b) {
+    return ((a >> 5) * 67108864.0 + (b >> 6)) / 9007199254740992.0;
+  }
+
   static std::uint32_t temper(std::uint32_t y) {
     y ^= y >> 11;
     y ^= (y << 7) & 0x9d2c5680U;

@@ -16,7 +16,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void sequential_lin
     for (std::int64_t k = 0; k < inner; ++k)
       xt[static_cast<std::size_t>(k * batch + b)] = x[b * inner + k];
   }
-  std::vector<float> acc(static_cast<std::size_t>(batch));
+  thread_local std::vector<float> acc;
+  acc.resize(static_cast<std::size_t>(batch));
   for (std::int64_t h = 0; h < outputs; ++h) {
     float* a = acc.data();
     for (std::int64_t b = 0; b < batch; ++b)
